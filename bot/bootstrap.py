@@ -1,0 +1,41 @@
+"""The composition root: the one place that wires settings, knowledge, store and engine.
+
+Heavy pieces are imported inside the functions that need them, so `perseo-bot ask` does not
+pay for the web framework or the database driver.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import zoneinfo
+
+from bot.config import Settings
+from bot.context import Knowledge
+from bot.domain.facts import with_derived
+from bot.engine import Clock, Engine
+from bot.router import Router
+from bot.store import ConversationStore
+from knowledge.pack import load_pack, read_facts, resolve_pack_dir
+from knowledge.retrieval import Retriever, load_thresholds
+
+
+def system_clock() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def build_knowledge(settings: Settings, clock: Clock = system_clock) -> Knowledge:
+    pack_dir = resolve_pack_dir(settings.knowledge_pack)
+    today = clock().astimezone(zoneinfo.ZoneInfo(settings.timezone)).date()
+    pack = load_pack(pack_dir, with_derived(read_facts(pack_dir), today))
+    return Knowledge(pack, Retriever(pack, load_thresholds(pack_dir)))
+
+
+def build_engine(
+    settings: Settings,
+    store: ConversationStore,
+    *,
+    knowledge: Knowledge | None = None,
+    clock: Clock = system_clock,
+) -> Engine:
+    knowledge = knowledge or build_knowledge(settings, clock)
+    return Engine(Router(knowledge, settings.max_message_chars), store, clock)

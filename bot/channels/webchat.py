@@ -1,0 +1,65 @@
+"""The web chat channel: `POST /api/chat` (a public contract, see README) and the page at `/`."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse
+from pydantic import BaseModel, ConfigDict, Field
+
+from bot.engine import Engine
+from bot.handlers.common import TOPIC_OPTIONS
+from bot.messages import Message
+
+CHANNEL = "webchat"
+MAX_TEXT_CHARS = 100_000  # beyond this the API answers 422; the bot politely caps far below
+
+WELCOME = "¡Hola! Soy el asistente virtual de Perseo WEB. ¿En qué le puedo ayudar?"
+
+router = APIRouter()
+
+
+class ChatIn(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    session_id: str = Field(
+        min_length=1,
+        max_length=128,
+        pattern=r"^[A-Za-z0-9_.:-]+$",
+        description="Any id the client keeps for the conversation (letters, digits, _ . : -).",
+    )
+    text: str = Field(max_length=MAX_TEXT_CHARS, description="What the customer wrote.")
+
+
+class ReplyOut(BaseModel):
+    text: str
+    options: list[str]
+
+
+class ChatOut(BaseModel):
+    replies: list[ReplyOut]
+    fallback: bool
+
+
+@router.post("/api/chat", response_model=ChatOut)
+async def chat(body: ChatIn, request: Request) -> ChatOut:
+    engine: Engine = request.app.state.engine
+    message = Message(
+        channel=CHANNEL,
+        user_id=body.session_id,
+        text=body.text,
+        received_at=dt.datetime.now(dt.UTC),
+    )
+    outcome = await engine.handle(message)
+    return ChatOut(
+        replies=[ReplyOut(text=r.text, options=list(r.options)) for r in outcome.replies],
+        fallback=outcome.fallback,
+    )
+
+
+@router.get("/", response_class=HTMLResponse, include_in_schema=False)
+async def page(request: Request) -> HTMLResponse:
+    templates = request.app.state.templates
+    context = {"title": "Asistente Perseo WEB", "welcome": WELCOME, "options": TOPIC_OPTIONS}
+    return templates.TemplateResponse(request, "chat.html", context)

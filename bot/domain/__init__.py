@@ -1,0 +1,1 @@
+"""Business rules as pure functions: no I/O, no clock of their own (the caller passes dates)."""

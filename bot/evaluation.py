@@ -1,0 +1,125 @@
+"""Scoring the bot against a case file in the format of `shared/eval/kb_dev.yaml`.
+
+Each case runs in a fresh anonymous conversation. The reply is matched lowercased with
+accents stripped:
+  expect:   every regex matches, and the reply is not a fallback
+  any:      at least one regex matches
+  forbid:   no regex matches
+  fallback: true -> the bot must say it does not know (Outcome.fallback)
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import yaml
+
+from bot.messages import Message, Outcome
+
+if TYPE_CHECKING:
+    from bot.config import Settings
+    from bot.engine import Engine
+
+
+@dataclass(frozen=True)
+class Case:
+    q: str
+    expect: tuple[str, ...] = ()
+    any: tuple[str, ...] = ()
+    forbid: tuple[str, ...] = ()
+    fallback: bool = False
+
+
+@dataclass
+class Result:
+    case: Case
+    outcome: Outcome
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def passed(self) -> bool:
+        return not self.problems
+
+
+def load_cases(path: Path) -> list[Case]:
+    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    raw: list[dict[str, Any]] = data.get("cases") or []
+    cases = []
+    for i, item in enumerate(raw, start=1):
+        if "q" not in item:
+            raise ValueError(f"{path}: case {i} has no 'q'")
+        cases.append(
+            Case(
+                q=str(item["q"]),
+                expect=tuple(item.get("expect") or ()),
+                any=tuple(item.get("any") or ()),
+                forbid=tuple(item.get("forbid") or ()),
+                fallback=bool(item.get("fallback", False)),
+            )
+        )
+    return cases
+
+
+def plain(text: str) -> str:
+    decomposed = unicodedata.normalize("NFKD", text.lower())
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+
+
+def check(case: Case, outcome: Outcome) -> list[str]:
+    reply = plain("\n".join(r.text for r in outcome.replies))
+    problems = []
+    if case.fallback:
+        if not outcome.fallback:
+            problems.append("expected a fallback, got an answer")
+    elif outcome.fallback and (case.expect or case.any):
+        problems.append("expected an answer, got a fallback")
+    problems += [f"missing /{p}/" for p in case.expect if not re.search(p, reply)]
+    if case.any and not any(re.search(p, reply) for p in case.any):
+        problems.append("none of /" + "/, /".join(case.any) + "/")
+    problems += [f"forbidden /{p}/ present" for p in case.forbid if re.search(p, reply)]
+    return problems
+
+
+async def evaluate(engine: Engine, cases: list[Case]) -> list[Result]:
+    """Run every case in its own fresh conversation."""
+    results = []
+    for number, case in enumerate(cases):
+        message = Message("eval", f"case-{number}", case.q, dt.datetime.now(dt.UTC))
+        outcome = await engine.handle(message)
+        results.append(Result(case, outcome, check(case, outcome)))
+    return results
+
+
+async def calibrate(settings: Settings, cases: list[Case]) -> list[tuple[float, int]]:
+    """Pass counts for answer thresholds 0.05..0.60: a case passes at threshold t when it is
+    out of scope and scores below t, or when answering its best match passes and it scores
+    at or above t."""
+    import dataclasses
+
+    from bot.bootstrap import build_engine, build_knowledge
+    from bot.store import InMemoryConversationStore
+
+    knowledge = build_knowledge(settings)
+    retriever = knowledge.retriever
+    retriever.thresholds = dataclasses.replace(retriever.thresholds, answer=0.0, suggest=0.0)
+    engine = build_engine(settings, InMemoryConversationStore(), knowledge=knowledge)
+    scored = []
+    for result in await evaluate(engine, cases):
+        best = retriever.search(result.case.q).best
+        scored.append((best.score if best else 0.0, result.case.fallback, result.passed))
+    rows = []
+    for step in range(5, 61):
+        threshold = step / 100
+        passed = sum(
+            1
+            for score, out_of_scope, answer_passes in scored
+            if (out_of_scope and score < threshold)
+            or (not out_of_scope and answer_passes and score >= threshold)
+        )
+        rows.append((threshold, passed))
+    return rows

@@ -1,0 +1,47 @@
+"""Clarification: when the best matches are plausible but not sure, offer them as options.
+
+Step 1 (`start`): "¿Su consulta es sobre alguno de estos temas?" with up to three titles.
+Step 2 (`resume`): a number ("2") or "ninguno" is read against the stored options; a tapped
+title is answered by the router's title match; anything else is a new question.
+"""
+
+from __future__ import annotations
+
+from bot.context import Knowledge, Turn
+from bot.flows import Step
+from bot.handlers import answer, handoff
+from bot.handlers.common import HANDOFF_OPTION
+from bot.messages import FlowState, Outcome, Reply
+from knowledge.text import fold
+
+NAME = "clarify"
+_NONE_WORDS = frozenset({"ninguno", "ninguna", "nada", "ninguno de esos", "no", "otro", "otra cosa"})
+
+
+def start(turn: Turn, knowledge: Knowledge, article_ids: list[str], confidence: float) -> Step:
+    titles = [knowledge.title_of(a) for a in article_ids]
+    listing = "\n".join(f"{i}. {title}" for i, title in enumerate(titles, start=1))
+    text = (
+        "No estoy seguro de haberle entendido y prefiero no adivinar. "
+        f"¿Su consulta es sobre alguno de estos temas?\n{listing}\n"
+        "Responda con el número o el tema. Si no es ninguno, puede hablar con un asesor."
+    )
+    outcome = Outcome(
+        (Reply(text, (*titles, HANDOFF_OPTION)),),
+        fallback=True,
+        source=NAME,
+        confidence=confidence,
+        meta={"candidates": article_ids},
+    )
+    return Step(outcome, FlowState(NAME, {"options": article_ids}))
+
+
+def resume(turn: Turn, knowledge: Knowledge, data: dict[str, object]) -> Step | None:
+    stored = data.get("options")
+    options = [str(o) for o in stored] if isinstance(stored, list) else []
+    choice = fold(turn.text)
+    if choice.isdigit() and 1 <= int(choice) <= len(options):
+        return Step(answer.handle(turn, knowledge, options[int(choice) - 1], 1.0), None)
+    if choice in _NONE_WORDS:
+        return Step(handoff.handle(1.0), None)
+    return None

@@ -1,0 +1,1 @@
+"""One module per intent. Each exposes `handle(...) -> Outcome`; the router picks the module."""

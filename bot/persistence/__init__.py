@@ -1,0 +1,1 @@
+"""The SQL adapter: tables, migrations and the conversation store (SQLite or PostgreSQL)."""

@@ -1,0 +1,111 @@
+"""`ConversationStore` on SQLAlchemy (SQLite by default, PostgreSQL in production)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.engine import Clock
+from bot.messages import FlowState, Message, Outcome
+from bot.persistence.tables import ConversationRow, MessageRow
+from bot.store import StoredInbound, Turn
+
+
+@dataclass
+class _SqlTurn:
+    state: FlowState | None
+    result: tuple[Outcome, FlowState | None] | None = None
+
+    def finish(self, outcome: Outcome, state: FlowState | None) -> None:
+        self.result = (outcome, state)
+
+
+class SqlConversationStore:
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], clock: Clock) -> None:
+        self._sessions = sessions
+        self._clock = clock
+
+    async def save_inbound(self, message: Message) -> StoredInbound:
+        async with self._sessions.begin() as session:
+            conversation_id = await self._conversation_id(session, message)
+            row = MessageRow(
+                conversation_id=conversation_id,
+                direction="in",
+                text=storable(message.text),
+                external_id=message.external_id,
+                created_at=message.received_at,
+            )
+            session.add(row)
+            await session.flush()
+            return StoredInbound(conversation_id, row.id)
+
+    def turn(self, inbound: StoredInbound) -> AbstractAsyncContextManager[Turn]:
+        return self._turn(inbound)
+
+    @asynccontextmanager
+    async def _turn(self, inbound: StoredInbound) -> AsyncIterator[Turn]:
+        async with self._sessions.begin() as session:
+            # Serialises turns of one conversation: FOR UPDATE on PostgreSQL, the
+            # BEGIN IMMEDIATE write lock on SQLite (see persistence.database).
+            conversation = (
+                await session.execute(
+                    select(ConversationRow)
+                    .where(ConversationRow.id == inbound.conversation_id)
+                    .with_for_update()
+                )
+            ).scalar_one()
+            turn = _SqlTurn(FlowState.from_json(conversation.state))
+            yield turn
+            if turn.result is None:
+                return
+            outcome, state = turn.result
+            now = self._clock()
+            for reply in outcome.replies:
+                session.add(
+                    MessageRow(
+                        conversation_id=inbound.conversation_id,
+                        direction="out",
+                        text=reply.text,
+                        options=list(reply.options) or None,
+                        created_at=now,
+                        fallback=outcome.fallback,
+                        source=outcome.source,
+                        confidence=outcome.confidence,
+                    )
+                )
+            conversation.state = state.to_json() if state else None
+            conversation.updated_at = now
+            inbound_row = await session.get(MessageRow, inbound.message_id)
+            if inbound_row is not None:
+                inbound_row.processed_at = now
+
+    async def _conversation_id(self, session: AsyncSession, message: Message) -> int:
+        """Get or create the conversation; safe when two first messages race."""
+        values: dict[str, Any] = {
+            "channel": message.channel,
+            "external_user_id": message.user_id,
+            "created_at": message.received_at,
+            "updated_at": message.received_at,
+        }
+        dialect = session.bind.dialect.name
+        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        await session.execute(insert(ConversationRow).values(**values).on_conflict_do_nothing())
+        return (
+            await session.execute(
+                select(ConversationRow.id).where(
+                    ConversationRow.channel == message.channel,
+                    ConversationRow.external_user_id == message.user_id,
+                )
+            )
+        ).scalar_one()
+
+
+def storable(text: str) -> str:
+    """PostgreSQL text cannot hold NUL; keep a visible marker instead of losing the message."""
+    return text.replace("\x00", "\ufffd")

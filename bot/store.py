@@ -1,0 +1,87 @@
+"""The conversation store the engine talks to (a port, in the cosmicpython sense).
+
+Two implementations: `bot.persistence.sql.SqlConversationStore` (SQLite or PostgreSQL, what
+the server uses) and `InMemoryConversationStore` below (one-shot commands like
+`perseo-bot ask` and unit tests, where nothing should outlive the process).
+
+The protocol encodes the durability rule: `save_inbound` commits the customer's message
+before anything is decided, and `turn` is a unit of work that reads the dialogue state and
+writes the replies, the new state and the "processed" mark together.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import AsyncIterator
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from bot.messages import FlowState, Message, Outcome
+
+
+@dataclass(frozen=True)
+class StoredInbound:
+    conversation_id: int
+    message_id: int
+
+
+class Turn(Protocol):
+    state: FlowState | None
+
+    def finish(self, outcome: Outcome, state: FlowState | None) -> None: ...
+
+
+class ConversationStore(Protocol):
+    async def save_inbound(self, message: Message) -> StoredInbound: ...
+
+    def turn(self, inbound: StoredInbound) -> AbstractAsyncContextManager[Turn]: ...
+
+
+@dataclass
+class _MemoryTurn:
+    state: FlowState | None
+    result: tuple[Outcome, FlowState | None] | None = None
+
+    def finish(self, outcome: Outcome, state: FlowState | None) -> None:
+        self.result = (outcome, state)
+
+
+@dataclass
+class StoredMessage:
+    conversation_id: int
+    direction: str  # "in" or "out"
+    text: str
+    options: tuple[str, ...] = ()
+    processed: bool = False
+
+
+@dataclass
+class InMemoryConversationStore:
+    conversations: dict[tuple[str, str], int] = field(default_factory=dict)
+    states: dict[int, FlowState | None] = field(default_factory=dict)
+    messages: list[StoredMessage] = field(default_factory=list)
+    _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
+
+    async def save_inbound(self, message: Message) -> StoredInbound:
+        key = (message.channel, message.user_id)
+        if key not in self.conversations:
+            self.conversations[key] = next(self._ids)
+        conversation_id = self.conversations[key]
+        self.messages.append(StoredMessage(conversation_id, "in", message.text))
+        return StoredInbound(conversation_id, len(self.messages) - 1)
+
+    def turn(self, inbound: StoredInbound) -> AbstractAsyncContextManager[Turn]:
+        return self._turn(inbound)
+
+    @asynccontextmanager
+    async def _turn(self, inbound: StoredInbound) -> AsyncIterator[Turn]:
+        turn = _MemoryTurn(self.states.get(inbound.conversation_id))
+        yield turn
+        if turn.result is None:
+            return
+        outcome, state = turn.result
+        for reply in outcome.replies:
+            self.messages.append(StoredMessage(inbound.conversation_id, "out", reply.text, reply.options))
+        self.states[inbound.conversation_id] = state
+        self.messages[inbound.message_id].processed = True

@@ -1,0 +1,1 @@
+"""The FastAPI application: web chat, health check and (later) webhooks and the console."""

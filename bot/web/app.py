@@ -1,0 +1,68 @@
+"""Building the FastAPI app. `create_app` takes its collaborators, so tests and the server wire
+the same code (the composition root is `bot.bootstrap` plus `bot.cli run`)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import FastAPI, Request, Response
+from fastapi.responses import JSONResponse
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot import __version__
+from bot.channels import webchat
+from bot.engine import Engine
+
+HERE = Path(__file__).resolve().parent
+MAX_BODY_BYTES = 1_000_000
+
+# No inline script or style: customer text can never become code on the page.
+SECURITY_HEADERS = {
+    "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; object-src 'none'; "
+    "base-uri 'none'; frame-ancestors 'none'",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+}
+
+
+def create_app(engine: Engine, database: AsyncEngine) -> FastAPI:
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        yield
+        await database.dispose()
+
+    app = FastAPI(title="perseo-bot", version=__version__, lifespan=lifespan)
+    app.state.engine = engine
+    app.state.database = database
+    app.state.templates = Jinja2Templates(directory=HERE / "templates")
+    app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
+    app.include_router(webchat.router)
+
+    @app.middleware("http")
+    async def limits_and_headers(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        length = request.headers.get("content-length")
+        if length and length.isdigit() and int(length) > MAX_BODY_BYTES:
+            return JSONResponse({"detail": f"request body over {MAX_BODY_BYTES} bytes"}, status_code=413)
+        response = await call_next(request)
+        for name, value in SECURITY_HEADERS.items():
+            response.headers.setdefault(name, value)
+        return response
+
+    @app.get("/healthz", include_in_schema=False)
+    async def healthz() -> JSONResponse:
+        try:
+            async with database.connect() as connection:
+                await connection.execute(text("SELECT 1"))
+        except Exception as exc:  # the point of a health check is to report, not to raise
+            return JSONResponse({"status": "error", "database": str(exc)[:200]}, status_code=503)
+        articles = len(engine.router.knowledge.pack.articles)
+        return JSONResponse({"status": "ok", "articles": articles, "version": __version__})
+
+    return app

@@ -1,0 +1,107 @@
+// Web chat: talks to POST /api/chat. Everything the customer or the bot wrote is inserted as
+// text (textContent), never as HTML; only http(s) links in bot replies become <a> elements.
+"use strict";
+
+(function () {
+  const log = document.getElementById("log");
+  const form = document.getElementById("composer");
+  const input = document.getElementById("text");
+  const send = document.getElementById("send");
+  const status = document.getElementById("status");
+  const URL_PATTERN = /(https?:\/\/[^\s)]+|www\.[a-z0-9.-]+\.[a-z]{2,}[^\s)]*)/gi;
+
+  function sessionId() {
+    let id = localStorage.getItem("perseo-session");
+    if (!id) {
+      id = (crypto.randomUUID ? crypto.randomUUID() : String(Date.now()) + Math.random().toString(16).slice(2));
+      localStorage.setItem("perseo-session", id);
+    }
+    return id;
+  }
+
+  function appendLinkified(parent, text) {
+    let last = 0;
+    for (const match of text.matchAll(URL_PATTERN)) {
+      parent.appendChild(document.createTextNode(text.slice(last, match.index)));
+      const link = document.createElement("a");
+      const raw = match[0].replace(/[.,;:]+$/, "");
+      link.href = raw.startsWith("http") ? raw : "https://" + raw;
+      link.textContent = raw;
+      link.target = "_blank";
+      link.rel = "noopener noreferrer";
+      parent.appendChild(link);
+      last = match.index + raw.length;
+    }
+    parent.appendChild(document.createTextNode(text.slice(last)));
+  }
+
+  function addMessage(who, text, options) {
+    const item = document.createElement("li");
+    item.className = "msg msg--" + who;
+    const bubble = document.createElement("p");
+    bubble.className = "msg__text";
+    if (who === "bot") {
+      appendLinkified(bubble, text);
+    } else {
+      bubble.textContent = text;
+    }
+    item.appendChild(bubble);
+    if (options && options.length) {
+      const group = document.createElement("div");
+      group.className = "msg__options";
+      group.setAttribute("role", "group");
+      group.setAttribute("aria-label", "Opciones");
+      for (const option of options) {
+        const button = document.createElement("button");
+        button.type = "button";
+        button.textContent = option;
+        button.addEventListener("click", () => submit(option));
+        group.appendChild(button);
+      }
+      item.appendChild(group);
+    }
+    log.appendChild(item);
+    item.scrollIntoView({ block: "end" });
+  }
+
+  async function submit(text) {
+    if (!text.trim()) return;
+    addMessage("user", text);
+    send.disabled = true;
+    status.textContent = "Escribiendo…";
+    try {
+      const response = await fetch("/api/chat", {
+        method: "POST",
+        headers: { "Content-Type": "application/json" },
+        body: JSON.stringify({ session_id: sessionId(), text: text }),
+      });
+      if (!response.ok) throw new Error("HTTP " + response.status);
+      const data = await response.json();
+      for (const reply of data.replies) addMessage("bot", reply.text, reply.options);
+      status.textContent = "";
+    } catch (error) {
+      status.textContent = "No pudimos enviar su mensaje. Revise su conexión e intente de nuevo.";
+    } finally {
+      send.disabled = false;
+      input.focus();
+    }
+  }
+
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    const text = input.value;
+    input.value = "";
+    submit(text);
+  });
+  input.addEventListener("keydown", (event) => {
+    if (event.key === "Enter" && !event.shiftKey) {
+      event.preventDefault();
+      form.requestSubmit();
+    }
+  });
+
+  // The welcome message is rendered by the server; wire its option buttons.
+  for (const button of log.querySelectorAll(".msg__options button")) {
+    button.addEventListener("click", () => submit(button.textContent));
+  }
+})();

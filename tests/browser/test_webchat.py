@@ -1,0 +1,140 @@
+"""The web chat page in headless Chromium (Debian's package, driven by Playwright)."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import uvicorn
+
+from bot.bootstrap import build_engine
+from bot.config import Settings
+from bot.context import Knowledge
+from bot.persistence.database import create_engine, sessionmaker, upgrade
+from bot.persistence.sql_store import SqlConversationStore
+from bot.web.app import create_app
+from tests.conftest import fixed_clock, skip_or_fail
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = os.environ.get("PERSEO_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def server(
+    tmp_path_factory: pytest.TempPathFactory, settings: Settings, knowledge: Knowledge
+) -> Iterator[str]:
+    path: Path = tmp_path_factory.mktemp("browser") / "web.db"
+    url = f"sqlite+aiosqlite:///{path}"
+
+    async def migrate() -> None:
+        database = create_engine(url)
+        await upgrade(database)
+        await database.dispose()
+
+    database = create_engine(url)
+    store = SqlConversationStore(sessionmaker(database), fixed_clock)
+    app = create_app(build_engine(settings, store, knowledge=knowledge, clock=fixed_clock), database)
+    port = _free_port()
+    uv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+
+    def serve() -> None:  # its own thread and event loop, apart from pytest's
+        asyncio.run(migrate())
+        uv.run()
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 15
+    while not uv.started:
+        if time.monotonic() > deadline:
+            raise RuntimeError("the test server did not start")
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    uv.should_exit = True
+    thread.join(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    if not Path(CHROMIUM).exists():
+        skip_or_fail(f"no Chromium at {CHROMIUM} (apt-get install chromium)")
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield launched
+        launched.close()
+
+
+@pytest.fixture
+def page(browser, server):  # type: ignore[no-untyped-def]
+    context = browser.new_context(viewport={"width": 390, "height": 844})  # a phone
+    page = context.new_page()
+    dialogs: list[str] = []
+    page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+    page.dialogs = dialogs
+    page.goto(server + "/")
+    yield page
+    context.close()
+
+
+def _send(page, text: str) -> None:  # type: ignore[no-untyped-def]
+    page.fill("#text", text)
+    page.click("#send")
+
+
+def test_typing_a_question_shows_the_answer(page) -> None:  # type: ignore[no-untyped-def]
+    assert page.locator("h1").inner_text() == "Asistente Perseo WEB"
+    _send(page, "con que clave entro la primera vez")
+    answer = page.locator(".msg--bot .msg__text").nth(1)
+    answer.wait_for()
+    assert "123" in answer.inner_text()
+    assert page.locator(".msg--user .msg__text").first.inner_text() == "con que clave entro la primera vez"
+
+
+def test_option_buttons_send_their_text(page) -> None:  # type: ignore[no-untyped-def]
+    page.get_by_role("button", name="Formas de pago").click()
+    page.locator(".msg--bot").nth(1).wait_for()
+    assert "transferencia" in page.locator(".msg--bot .msg__text").nth(1).inner_text()
+
+
+def test_links_in_answers_are_clickable(page) -> None:  # type: ignore[no-untyped-def]
+    _send(page, "como parametrizo el sistema")
+    link = page.locator(".msg--bot a").first
+    link.wait_for()
+    assert link.get_attribute("href", timeout=5000).startswith("https://tutoriales.perseo.ec/")
+
+
+@pytest.mark.parametrize(
+    "attack",
+    ["<img src=x onerror=alert(1)>", "<script>alert('x')</script>", "<b>negrita</b> & co"],
+)
+def test_customer_html_is_shown_as_text(page, attack: str) -> None:  # type: ignore[no-untyped-def]
+    _send(page, attack)
+    page.locator(".msg--bot").nth(1).wait_for()
+    bubble = page.locator(".msg--user .msg__text").first
+    assert bubble.inner_text() == attack
+    assert page.locator(".msg--user img, .msg--user script, .msg--user b").count() == 0
+    page.wait_for_timeout(200)
+    assert page.dialogs == []

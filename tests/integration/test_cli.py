@@ -1,0 +1,83 @@
+"""The `perseo-bot` command as users run it (a real subprocess)."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import DATA
+
+BIN = shutil.which("perseo-bot", path=str(Path(sys.executable).parent)) or "perseo-bot"
+
+
+def run(*args: str, stdin: str | None = None, env: dict[str, str] | None = None, cwd: Path | None = None):  # type: ignore[no-untyped-def]
+    environment = {**os.environ, **(env or {})}
+    return subprocess.run(
+        [BIN, *args], input=stdin, capture_output=True, text=True, env=environment, cwd=cwd, timeout=120
+    )
+
+
+def test_ask_json_contract() -> None:
+    result = run("ask", "--json", "¿con qué clave entro la primera vez?")
+    assert result.returncode == 0, result.stderr
+    record = json.loads(result.stdout)
+    assert {"reply", "fallback", "source", "confidence"} <= set(record)
+    assert "123" in record["reply"] and record["fallback"] is False
+    assert isinstance(record["source"], str) and isinstance(record["confidence"], float)
+
+
+def test_ask_reads_stdin_as_json_lines_in_order() -> None:
+    questions = ["hola", "cual es el clima en quito", "clave del facturador"]
+    result = run("ask", stdin="\n".join(questions) + "\n")
+    lines = [json.loads(line) for line in result.stdout.splitlines()]
+    assert len(lines) == 3
+    assert lines[0]["source"] == "smalltalk.greeting"
+    assert lines[1]["fallback"] is True and lines[1]["source"] is None
+    assert lines[2]["source"] == "clave-facturador"
+
+
+def test_ask_plain_prints_the_reply() -> None:
+    result = run("ask", "formas de pago")
+    assert "transferencia" in result.stdout
+
+
+def test_kb_eval_exit_codes() -> None:
+    ok = run("kb", "eval", str(DATA / "kb_dev.yaml"), "--min", "0.95")
+    assert ok.returncode == 0, ok.stdout
+    assert "passed" in ok.stdout
+    impossible = run("kb", "eval", str(DATA / "kb_dev.yaml"), "--min", "1.01")
+    assert impossible.returncode == 1
+
+
+def test_db_upgrade_creates_the_sqlite_file(tmp_path: Path) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'nested' / 'perseo.db'}"
+    result = run("db", "upgrade", env={"PERSEO_DATABASE_URL": url})
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "nested" / "perseo.db").exists()
+    again = run("db", "upgrade", env={"PERSEO_DATABASE_URL": url})
+    assert again.returncode == 0
+
+
+def test_bad_configuration_says_what_to_fix() -> None:
+    result = run("ask", "hola", env={"PERSEO_TIMEZONE": "Mars/Olympus"})
+    assert result.returncode == 2
+    assert "PERSEO_TIMEZONE" in result.stderr
+
+
+def test_unreachable_database_says_what_to_check() -> None:
+    result = run("db", "upgrade", env={"PERSEO_DATABASE_URL": "postgresql+psycopg://nobody@127.0.0.1:1/none"})
+    assert result.returncode == 1
+    assert "PERSEO_DATABASE_URL" in result.stderr
+
+
+@pytest.mark.parametrize("command", [["kb", "list"], ["kb", "explain", "klave de facturdor"]])
+def test_kb_helpers(command: list[str]) -> None:
+    result = run(*command)
+    assert result.returncode == 0, result.stderr
+    assert "clave-facturador" in result.stdout
