@@ -52,12 +52,14 @@ class Router:
         best = results.best
         if best is None or best.score < thresholds.suggest:
             return fallback.handle(best.score if best else 0.0), None
-        if best.score >= thresholds.answer and not results.is_ambiguous(thresholds.ambiguity_margin):
+        ambiguous = results.is_ambiguous(thresholds.ambiguity_margin)
+        if best.score >= thresholds.answer and not ambiguous:
             return self._dispatch(turn, best), None
         candidates = [m.target for m in results.matches if not m.is_intent and m.score >= thresholds.suggest]
         if not candidates:
             return fallback.handle(best.score), None
-        step = clarify.start(turn, self.knowledge, candidates[:3], best.score)
+        confident = ambiguous and best.score >= thresholds.answer
+        step = clarify.start(turn, self.knowledge, candidates[:3], best.score, ambiguous=confident)
         return step.outcome, step.state
 
     def _dispatch(self, turn: Turn, best: Match) -> Outcome:

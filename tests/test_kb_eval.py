@@ -31,3 +31,19 @@ def test_the_dev_set_is_the_shared_one() -> None:
     if not shared.exists():
         pytest.skip("shared/ is not beside this checkout")
     assert load_cases(shared) == load_cases(DATA / "kb_dev.yaml")
+
+
+def test_no_evaluation_question_is_an_example_of_the_pack(engine: Engine) -> None:
+    """The eval sets measure understanding: none of their sentences may be copied into the pack."""
+    from knowledge.text import fold
+
+    pack = engine.router.knowledge.pack
+    examples = {fold(q) for a in pack.articles for q in (a.title, *a.questions)}
+    examples |= {fold(p) for phrases in pack.intents.values() for p in phrases}
+    copied = [
+        c.q
+        for name in ("kb_dev.yaml", "kb_extra.yaml")
+        for c in load_cases(DATA / name)
+        if fold(c.q) in examples
+    ]
+    assert copied == []

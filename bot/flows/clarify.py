@@ -18,12 +18,23 @@ NAME = "clarify"
 _NONE_WORDS = frozenset({"ninguno", "ninguna", "nada", "ninguno de esos", "no", "otro", "otra cosa"})
 
 
-def start(turn: Turn, knowledge: Knowledge, article_ids: list[str], confidence: float) -> Step:
+def start(
+    turn: Turn, knowledge: Knowledge, article_ids: list[str], confidence: float, *, ambiguous: bool = False
+) -> Step:
+    """`ambiguous`: the question is clear but short and fits several topics ("firma")."""
     titles = [knowledge.title_of(a) for a in article_ids]
     listing = "\n".join(f"{i}. {title}" for i, title in enumerate(titles, start=1))
+    if ambiguous:
+        opening = (
+            "Su consulta puede referirse a varios temas y prefiero no adivinar. ¿Cuál de estos le interesa?"
+        )
+    else:
+        opening = (
+            "No estoy seguro de haberle entendido y prefiero no adivinar. "
+            "¿Su consulta es sobre alguno de estos temas?"
+        )
     text = (
-        "No estoy seguro de haberle entendido y prefiero no adivinar. "
-        f"¿Su consulta es sobre alguno de estos temas?\n{listing}\n"
+        f"{opening}\n{listing}\n"
         "Responda con el número o el tema. Si no es ninguno, puede hablar con un asesor."
     )
     outcome = Outcome(
