@@ -39,7 +39,9 @@ class ConversationStore(Protocol):
 
 
 @dataclass
-class _MemoryTurn:
+class PendingTurn:
+    """The `Turn` both stores hand out: the state read, and the decision to write on exit."""
+
     state: FlowState | None
     result: tuple[Outcome, FlowState | None] | None = None
 
@@ -76,7 +78,7 @@ class InMemoryConversationStore:
 
     @asynccontextmanager
     async def _turn(self, inbound: StoredInbound) -> AsyncIterator[Turn]:
-        turn = _MemoryTurn(self.states.get(inbound.conversation_id))
+        turn = PendingTurn(self.states.get(inbound.conversation_id))
         yield turn
         if turn.result is None:
             return

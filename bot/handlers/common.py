@@ -10,8 +10,8 @@ TOPIC_OPTIONS = (
     "Capacitaciones gratuitas por Zoom",
 )
 CAPABILITIES = (
-    "el primer ingreso y sus credenciales, la facturación y la firma electrónica, "
-    "las capacitaciones y tutoriales, las horas de soporte y la facturación y pagos de su licencia"
+    "el primer ingreso y sus credenciales, la facturación electrónica y la firma, las "
+    "capacitaciones y tutoriales, las horas de soporte y los pagos de su licencia"
 )
 HOW_TO_REACH_ADVISOR = (
     "Para hablar con una persona, pida a su Asesor de Ventas el teléfono del asesor de "

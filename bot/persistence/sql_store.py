@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
-from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
@@ -12,18 +11,9 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.engine import Clock
-from bot.messages import FlowState, Message, Outcome
+from bot.messages import FlowState, Message
 from bot.persistence.tables import ConversationRow, MessageRow
-from bot.store import StoredInbound, Turn
-
-
-@dataclass
-class _SqlTurn:
-    state: FlowState | None
-    result: tuple[Outcome, FlowState | None] | None = None
-
-    def finish(self, outcome: Outcome, state: FlowState | None) -> None:
-        self.result = (outcome, state)
+from bot.store import PendingTurn, StoredInbound, Turn
 
 
 class SqlConversationStore:
@@ -60,7 +50,7 @@ class SqlConversationStore:
                     .with_for_update()
                 )
             ).scalar_one()
-            turn = _SqlTurn(FlowState.from_json(conversation.state))
+            turn = PendingTurn(FlowState.from_json(conversation.state))
             yield turn
             if turn.result is None:
                 return

@@ -81,3 +81,12 @@ def test_kb_helpers(command: list[str]) -> None:
     result = run(*command)
     assert result.returncode == 0, result.stderr
     assert "clave-facturador" in result.stdout
+
+
+def test_chat_in_the_terminal_resumes_by_option_number(tmp_path: Path) -> None:
+    """The terminal channel: a number picks one of the options just shown."""
+    url = f"sqlite+aiosqlite:///{tmp_path / 'chat.db'}"
+    result = run("chat", stdin="clave\n2\nsalir\n", env={"PERSEO_DATABASE_URL": url})
+    assert result.returncode == 0, result.stderr
+    after_choice = result.stdout.split("usted>")[2]
+    assert "Agentes de Venta" in after_choice
