@@ -8,10 +8,13 @@ from __future__ import annotations
 
 import datetime as dt
 import zoneinfo
+from typing import Any
 
 from bot.config import Settings
 from bot.context import Knowledge
+from bot.domain.billing import BillingRules
 from bot.domain.facts import with_derived
+from bot.domain.tax import IvaRate, parse_schedule
 from bot.engine import Clock, Engine
 from bot.router import Router
 from bot.store import ConversationStore
@@ -21,6 +24,18 @@ from knowledge.retrieval import Retriever, load_thresholds
 
 def system_clock() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
+
+
+def pack_facts(settings: Settings) -> dict[str, Any]:
+    return read_facts(resolve_pack_dir(settings.knowledge_pack))
+
+
+def billing_rules(settings: Settings) -> BillingRules:
+    return BillingRules.from_facts(pack_facts(settings)["billing"])
+
+
+def iva_schedule(settings: Settings) -> list[IvaRate]:
+    return parse_schedule(pack_facts(settings)["tax"]["iva"])
 
 
 def build_knowledge(settings: Settings, clock: Clock = system_clock) -> Knowledge:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import secrets
 import zoneinfo
 from pathlib import Path
 
@@ -29,6 +31,22 @@ class Settings(BaseSettings):
     )
     log_level: str = Field("info", description="Server log level (debug, info, warning).")
 
+    smtp_host: str | None = Field(None, description="SMTP server; without it mails go to PERSEO_MAIL_DIR.")
+    smtp_port: int = Field(587, description="SMTP port.")
+    smtp_username: str | None = Field(None, description="SMTP user, if the server needs a login.")
+    smtp_password: str | None = Field(None, description="SMTP password.")
+    smtp_starttls: bool = Field(True, description="Upgrade the SMTP connection with STARTTLS.")
+    smtp_use_tls: bool = Field(False, description="Connect with implicit TLS (port 465).")
+    mail_from: str = Field("Perseo WEB <no-reply@perseo.ec>", description="From: of every mail.")
+    mail_dir: Path = Field(Path("var/mail"), description="Where mails are written as .eml without SMTP.")
+    send_window_start: dt.time = Field(dt.time(8, 0), description="Proactive messages not before (local).")
+    send_window_end: dt.time = Field(dt.time(20, 0), description="Proactive messages not after (local).")
+    secret_key: str | None = Field(
+        None, description="Key for hashing verification codes; default: generated into var/secret_key."
+    )
+    tick_seconds: int = Field(60, ge=5, description="How often the server runs the billing sweeps.")
+    delivery_seconds: int = Field(5, ge=1, description="How often the server delivers outbox messages.")
+
     @field_validator("timezone")
     @classmethod
     def _known_zone(cls, value: str) -> str:
@@ -39,6 +57,21 @@ class Settings(BaseSettings):
                 f"unknown time zone {value!r}; use an IANA name like America/Guayaquil"
             ) from None
         return value
+
+    @property
+    def zone(self) -> zoneinfo.ZoneInfo:
+        return zoneinfo.ZoneInfo(self.timezone)
+
+    def hashing_key(self) -> bytes:
+        """PERSEO_SECRET_KEY, or a random key kept in var/secret_key (created on first use)."""
+        if self.secret_key:
+            return self.secret_key.encode()
+        path = Path("var/secret_key")
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(secrets.token_hex(32))
+            path.chmod(0o600)
+        return path.read_text().strip().encode()
 
     def sqlite_path(self) -> Path | None:
         """The database file when the URL is SQLite (so its folder can be created)."""

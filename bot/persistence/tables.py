@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import (
@@ -11,14 +12,17 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     CheckConstraint,
+    Date,
     DateTime,
     Float,
     ForeignKey,
+    Index,
     Integer,
     String,
     Text,
     TypeDecorator,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Dialect
@@ -48,6 +52,37 @@ class UTCDateTime(TypeDecorator[dt.datetime]):
         if value.tzinfo is None:  # SQLite returns what it stored: UTC without an offset
             return value.replace(tzinfo=dt.UTC)
         return value.astimezone(dt.UTC)
+
+
+class Money(TypeDecorator[Decimal]):
+    """Decimal dollars in Python, integer cents in the database (exact on SQLite too)."""
+
+    impl = BigInteger
+    cache_ok = True
+
+    def process_bind_param(self, value: Decimal | None, dialect: Dialect) -> int | None:
+        if value is None:
+            return None
+        cents = Decimal(value) * 100
+        if cents != cents.to_integral_value():
+            raise ValueError(f"{value} has fractions of a cent")
+        return int(cents)
+
+    def process_result_value(self, value: int | None, dialect: Dialect) -> Decimal | None:
+        return None if value is None else (Decimal(value) / 100).quantize(Decimal("0.01"))
+
+
+class Rate(TypeDecorator[Decimal]):
+    """A tax rate such as 0.15, stored as text so no backend rounds it."""
+
+    impl = String(12)
+    cache_ok = True
+
+    def process_bind_param(self, value: Decimal | None, dialect: Dialect) -> str | None:
+        return None if value is None else str(value)
+
+    def process_result_value(self, value: str | None, dialect: Dialect) -> Decimal | None:
+        return None if value is None else Decimal(value)
 
 
 class Base(DeclarativeBase):
@@ -83,3 +118,185 @@ class MessageRow(Base):
     fallback: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
     source: Mapped[str | None] = mapped_column(String(100), nullable=True)
     confidence: Mapped[float | None] = mapped_column(Float, nullable=True)
+
+
+class DistributorRow(Base):
+    __tablename__ = "distributors"
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    email: Mapped[str] = mapped_column(String(254))
+
+
+class PlanRow(Base):
+    __tablename__ = "plans"
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    monthly_price: Mapped[Decimal] = mapped_column(Money())  # before IVA
+    included_hours: Mapped[int] = mapped_column(Integer)
+
+
+class CustomerRow(Base):
+    __tablename__ = "customers"
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    ruc: Mapped[str] = mapped_column(String(13), unique=True)
+    razon_social: Mapped[str] = mapped_column(String(300))
+    contact_name: Mapped[str] = mapped_column(String(200))
+    email: Mapped[str] = mapped_column(String(254))
+    phone: Mapped[str | None] = mapped_column(String(20), nullable=True)  # E.164
+    plan_id: Mapped[int] = mapped_column(Id, ForeignKey("plans.id"))
+    signup_date: Mapped[dt.date] = mapped_column(Date)
+    distributor_id: Mapped[int] = mapped_column(Id, ForeignKey("distributors.id"), index=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+
+
+class SubscriptionRow(Base):
+    """One contract. A customer who returns after the end gets a new row."""
+
+    __tablename__ = "subscriptions"
+    __table_args__ = (
+        CheckConstraint(
+            "state IN ('active', 'suspended', 'cancelling', 'ended')", name="ck_subscriptions_state"
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    customer_id: Mapped[int] = mapped_column(Id, ForeignKey("customers.id", ondelete="CASCADE"), index=True)
+    plan_id: Mapped[int] = mapped_column(Id, ForeignKey("plans.id"))
+    monthly_price: Mapped[Decimal] = mapped_column(Money())  # the price agreed at signup
+    signup_date: Mapped[dt.date] = mapped_column(Date)
+    cancelled_on: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
+    state: Mapped[str] = mapped_column(String(12), default="active")
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+
+
+class InvoiceRow(Base):
+    __tablename__ = "invoices"
+    __table_args__ = (
+        UniqueConstraint("subscription_id", "sequence", name="uq_invoices_subscription_sequence"),
+        CheckConstraint(
+            "status IN ('issued', 'reported', 'paid', 'overdue', 'void')", name="ck_invoices_status"
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    subscription_id: Mapped[int] = mapped_column(
+        Id, ForeignKey("subscriptions.id", ondelete="CASCADE"), index=True
+    )
+    sequence: Mapped[int] = mapped_column(Integer)
+    number: Mapped[str] = mapped_column(String(30), unique=True)
+    kind: Mapped[str] = mapped_column(String(10))
+    period_start: Mapped[dt.date] = mapped_column(Date)
+    period_end: Mapped[dt.date] = mapped_column(Date)
+    issue_date: Mapped[dt.date] = mapped_column(Date)
+    due_date: Mapped[dt.date] = mapped_column(Date, index=True)
+    subtotal: Mapped[Decimal] = mapped_column(Money())
+    iva_rate: Mapped[Decimal] = mapped_column(Rate())
+    iva: Mapped[Decimal] = mapped_column(Money())
+    total: Mapped[Decimal] = mapped_column(Money())
+    status: Mapped[str] = mapped_column(String(10), default="issued")
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+
+
+class PaymentReportRow(Base):
+    __tablename__ = "payment_reports"
+    __table_args__ = (
+        CheckConstraint("status IN ('pending', 'confirmed', 'rejected')", name="ck_reports_status"),
+        CheckConstraint("method IN ('deposito', 'transferencia')", name="ck_reports_method"),
+        # at most one report under review or accepted per invoice
+        Index(
+            "uq_reports_open_invoice",
+            "invoice_id",
+            unique=True,
+            sqlite_where=text("status IN ('pending', 'confirmed')"),
+            postgresql_where=text("status IN ('pending', 'confirmed')"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    invoice_id: Mapped[int] = mapped_column(Id, ForeignKey("invoices.id", ondelete="CASCADE"))
+    customer_id: Mapped[int] = mapped_column(Id, ForeignKey("customers.id", ondelete="CASCADE"), index=True)
+    conversation_id: Mapped[int | None] = mapped_column(Id, ForeignKey("conversations.id"), nullable=True)
+    amount: Mapped[Decimal] = mapped_column(Money())
+    paid_on: Mapped[dt.date] = mapped_column(Date)
+    bank: Mapped[str] = mapped_column(String(100))
+    method: Mapped[str] = mapped_column(String(15))
+    reference: Mapped[str] = mapped_column(String(60))
+    receipt_path: Mapped[str | None] = mapped_column(String(500), nullable=True)
+    status: Mapped[str] = mapped_column(String(10), default="pending")
+    reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    decided_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+
+class ChatLinkRow(Base):
+    """A conversation verified as belonging to a customer (a company may have several)."""
+
+    __tablename__ = "chat_links"
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    conversation_id: Mapped[int] = mapped_column(
+        Id, ForeignKey("conversations.id", ondelete="CASCADE"), unique=True
+    )
+    customer_id: Mapped[int] = mapped_column(Id, ForeignKey("customers.id", ondelete="CASCADE"), index=True)
+    linked_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+
+
+class LinkCodeRow(Base):
+    """A pending verification: the code is kept only as an HMAC."""
+
+    __tablename__ = "link_codes"
+    __table_args__ = (UniqueConstraint("conversation_id", "ruc", name="uq_link_codes_conversation_ruc"),)
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    conversation_id: Mapped[int] = mapped_column(Id, ForeignKey("conversations.id", ondelete="CASCADE"))
+    ruc: Mapped[str] = mapped_column(String(13))
+    code_hash: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    expires_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    failed_attempts: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+
+class OutboxRow(Base):
+    """Every proactive message. The idempotency key makes planning it twice a no-op."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (
+        CheckConstraint(
+            "status IN ('pending', 'sending', 'sent', 'failed', 'cancelled')", name="ck_outbox_status"
+        ),
+        Index("ix_outbox_due", "status", "next_attempt_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    idempotency_key: Mapped[str] = mapped_column(String(200), unique=True)
+    kind: Mapped[str] = mapped_column(String(40))
+    customer_id: Mapped[int | None] = mapped_column(
+        Id, ForeignKey("customers.id", ondelete="CASCADE"), nullable=True, index=True
+    )
+    invoice_id: Mapped[int | None] = mapped_column(
+        Id, ForeignKey("invoices.id", ondelete="CASCADE"), nullable=True
+    )
+    channel: Mapped[str] = mapped_column(String(20))  # "email", "webchat", ...
+    recipient: Mapped[str] = mapped_column(String(255))
+    subject: Mapped[str] = mapped_column(String(200))
+    body: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(10), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    lease_until: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    sent_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+
+class SchedulerStateRow(Base):
+    """The latest time a tick ran (to notice a clock moved backwards)."""
+
+    __tablename__ = "scheduler_state"
+
+    name: Mapped[str] = mapped_column(String(50), primary_key=True)
+    value: Mapped[dt.datetime] = mapped_column(UTCDateTime())

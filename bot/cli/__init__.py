@@ -1,0 +1,111 @@
+"""The `perseo-bot` command. Imports stay inside the commands: `ask` must start fast and small
+(see README, "Benchmarks"), so it never loads the web framework or the database driver."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import json
+import sys
+from typing import Annotated
+
+import typer
+
+from bot.cli import accounts
+from bot.cli.common import load_settings, memory_engine, migrate, redacted, sql_engine
+from bot.cli.kb import kb_app
+
+app = typer.Typer(help="Perseo WEB onboarding and support assistant.", no_args_is_help=True)
+db_app = typer.Typer(help="Database commands.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(kb_app, name="kb")
+app.add_typer(accounts.import_app, name="import")
+app.add_typer(accounts.plans_app, name="plans")
+app.add_typer(accounts.billing_app, name="billing")
+
+
+@app.command()
+def ask(
+    text: Annotated[
+        str | None, typer.Argument(help="The question; without it, one question per line from stdin.")
+    ] = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="JSON: reply, fallback, source, confidence.")
+    ] = False,
+) -> None:
+    """Answer questions, each in a fresh anonymous conversation (nothing is stored)."""
+    from bot.messages import Message
+
+    engine = memory_engine(load_settings())
+    questions = [text] if text is not None else [line.rstrip("\n") for line in sys.stdin]
+    as_json = as_json or text is None
+
+    async def answer_all() -> None:
+        for number, question in enumerate(questions):
+            outcome = await engine.handle(Message("cli", f"ask-{number}", question, dt.datetime.now(dt.UTC)))
+            reply = "\n".join(r.text for r in outcome.replies)
+            if as_json:
+                record = {
+                    "reply": reply,
+                    "fallback": outcome.fallback,
+                    "source": outcome.source,
+                    "confidence": round(outcome.confidence, 4),
+                    "options": [o for r in outcome.replies for o in r.options],
+                }
+                sys.stdout.write(json.dumps(record, ensure_ascii=False) + "\n")
+            else:
+                sys.stdout.write(reply + "\n")
+            sys.stdout.flush()
+
+    asyncio.run(answer_all())
+
+
+@app.command()
+def chat() -> None:
+    """Talk to the bot in the terminal (stored in the database like any channel)."""
+    from rich.console import Console
+
+    from bot.channels.terminal import converse
+
+    settings = load_settings()
+    migrate(settings)
+    engine, database = sql_engine(settings)
+
+    async def talk() -> None:
+        try:
+            await converse(engine, Console())
+        finally:
+            await database.dispose()
+
+    asyncio.run(talk())
+
+
+@app.command()
+def run() -> None:
+    """Migrate the database and serve the web chat and APIs."""
+    import uvicorn
+
+    from bot.web.app import create_app
+
+    settings = load_settings()
+    migrate(settings)
+    engine, database = sql_engine(settings)
+    typer.echo(f"Serving on http://{settings.http_host}:{settings.http_port}  (Ctrl+C to stop)")
+    uvicorn.run(
+        create_app(engine, database),
+        host=settings.http_host,
+        port=settings.http_port,
+        log_level=settings.log_level,
+    )
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Apply database migrations (idempotent)."""
+    settings = load_settings()
+    migrate(settings)
+    typer.echo(f"Database is up to date: {redacted(settings.database_url)}")
+
+
+def main() -> None:
+    app()
