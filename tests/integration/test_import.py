@@ -97,7 +97,8 @@ async def test_any_bad_row_imports_nothing_and_every_problem_is_listed(
     db: AsyncEngine, tmp_path: Path
 ) -> None:
     bad = (
-        "1714325221001,Mala S.A.,Ana,ana@mala.ec,0991234567,Pyme,2026-11-01,Distribuidora Sierra,ventas@sierra.ec\n"
+        "1714325221001,Mala S.A.,Ana,ana@mala.ec,0991234567,Pyme,2026-11-01,"
+        "Distribuidora Sierra,ventas@sierra.ec\n"
         "1792205859001,Repetida S.A.,Luis,luis@@mal,12,Oro,31/02/2026,Distribuidora Sierra,otra@sierra.ec\n"
         ",,,,,,,,\n"
     )
