@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import zoneinfo
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bot.config import Settings
 from bot.context import Knowledge
@@ -20,6 +20,11 @@ from bot.router import Router
 from bot.store import ConversationStore
 from knowledge.pack import load_pack, read_facts, resolve_pack_dir
 from knowledge.retrieval import Retriever, load_thresholds
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+    from scheduler.jobs import Ticker
 
 
 def system_clock() -> dt.datetime:
@@ -54,3 +59,20 @@ def build_engine(
 ) -> Engine:
     knowledge = knowledge or build_knowledge(settings, clock)
     return Engine(Router(knowledge, settings.max_message_chars), store, clock)
+
+
+def build_ticker(settings: Settings, sessions: async_sessionmaker[AsyncSession]) -> Ticker:
+    """The billing sweeps and the delivery worker, wired to the configured mail transport."""
+    from bot.mail import build_mailer
+    from bot.services.billing import BillingSweeps
+    from bot.services.notifications import Notifier, load_templates
+    from scheduler.delivery import DeliveryWorker, EmailSender, SendWindow
+    from scheduler.jobs import Ticker
+
+    pack_dir = resolve_pack_dir(settings.knowledge_pack)
+    sweeps = BillingSweeps(
+        billing_rules(settings), iva_schedule(settings), Notifier(load_templates(pack_dir))
+    )
+    senders = {"email": EmailSender(build_mailer(settings), settings.mail_from)}
+    window = SendWindow(settings.send_window_start, settings.send_window_end, settings.zone)
+    return Ticker(sessions, sweeps, DeliveryWorker(sessions, senders, window), settings.zone)

@@ -11,17 +11,21 @@ from typing import Annotated
 
 import typer
 
-from bot.cli import accounts
+from bot.cli import accounts, ops
 from bot.cli.common import load_settings, memory_engine, migrate, redacted, sql_engine
 from bot.cli.kb import kb_app
 
-app = typer.Typer(help="Perseo WEB onboarding and support assistant.", no_args_is_help=True)
+app = typer.Typer(
+    help="Perseo WEB onboarding and support assistant.", no_args_is_help=True, pretty_exceptions_enable=False
+)
 db_app = typer.Typer(help="Database commands.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(kb_app, name="kb")
 app.add_typer(accounts.import_app, name="import")
 app.add_typer(accounts.plans_app, name="plans")
 app.add_typer(accounts.billing_app, name="billing")
+app.add_typer(ops.scheduler_app, name="scheduler")
+app.add_typer(ops.outbox_app, name="outbox")
 
 
 @app.command()

@@ -31,6 +31,7 @@ def import_customers(
     from bot.services.importer import ImportRejected, import_customers
 
     console = Console(stderr=True)
+    current = load_settings()
     total = _count_rows(file)
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     with Progress(*columns, console=console) as progress:
@@ -42,12 +43,13 @@ def import_customers(
                 session,
                 file,
                 dt.datetime.now(dt.UTC),
+                dt.datetime.now(current.zone).date(),
                 on_validated=lambda n: progress.advance(checking, n),
                 on_written=lambda n: progress.advance(writing, n),
             )
 
         try:
-            summary = in_session(load_settings(), work)
+            summary = in_session(current, work)
         except ImportRejected as rejected:
             progress.stop()
             # Plain lines, not a table: a bad export can have 100,000 of them.

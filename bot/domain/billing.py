@@ -122,41 +122,68 @@ def prorated_subtotal(price: Decimal, days: int) -> Decimal:
     return to_cents(price * days / DAYS_PER_MONTH)
 
 
-def schedule(
-    price: Decimal, signup: dt.date, rules: BillingRules, iva: Sequence[IvaRate]
-) -> Iterator[PlannedInvoice]:
-    """Every invoice of a monthly subscription, in issue order (an endless iterator)."""
+def planned_invoice(
+    price: Decimal, signup: dt.date, sequence: int, rules: BillingRules, iva: Sequence[IvaRate]
+) -> PlannedInvoice:
+    """Invoice number `sequence` (from 1) of a subscription, computed directly.
+
+    The daily sweep asks for "the invoice after the last one issued" for every subscription;
+    computing it in O(1) keeps that sweep linear in the number of customers.
+    """
     if price < 0:
         raise ValueError("a plan price cannot be negative")
+    if sequence < 1:
+        raise ValueError("invoice sequences start at 1")
     start = CommercialDay.of(signup)
-    sequence = 0
-
-    def make(kind: InvoiceKind, issue: dt.date, period: Period, subtotal: Decimal) -> PlannedInvoice:
-        nonlocal sequence
-        sequence += 1
-        rate = iva_rate_on(issue, iva)
-        tax = to_cents(subtotal * rate)
-        return PlannedInvoice(
-            sequence, kind, issue, due_date_for(issue, rules), period, subtotal, rate, tax, subtotal + tax
-        )
-
     year, month = start.year, start.month
-    if start.day == 1:
-        yield make(InvoiceKind.SIGNUP, signup, _month(year, month), to_cents(price))
-    else:
+    if sequence == 1 and start.day == 1:
+        return _invoice(
+            sequence, InvoiceKind.SIGNUP, signup, _month(year, month), to_cents(price), rules, iva
+        )
+    if sequence == 1:
         next_year, next_month = add_months(year, month, 1)
-        first = Period(start, CommercialDay(next_year, next_month, start.day - 1))
-        yield make(InvoiceKind.SIGNUP, signup, first, to_cents(price))
+        period = Period(start, CommercialDay(next_year, next_month, start.day - 1))
+        return _invoice(sequence, InvoiceKind.SIGNUP, signup, period, to_cents(price), rules, iva)
+    if sequence == 2 and start.day > 1:
+        next_year, next_month = add_months(year, month, 1)
         rest = Period(
             CommercialDay(next_year, next_month, start.day), CommercialDay(next_year, next_month, 30)
         )
         issue = max(signup, dt.date(year, month, rules.issue_day))
-        yield make(InvoiceKind.PRORATED, issue, rest, prorated_subtotal(price, rest.days))
-        year, month = next_year, next_month
+        return _invoice(
+            sequence, InvoiceKind.PRORATED, issue, rest, prorated_subtotal(price, rest.days), rules, iva
+        )
+    # Monthly invoice for month M + (sequence - 1), issued on day 25 of the month before.
+    billed = add_months(year, month, sequence - 1)
+    issued = add_months(year, month, sequence - 2)
+    issue = dt.date(issued[0], issued[1], rules.issue_day)
+    return _invoice(sequence, InvoiceKind.MONTHLY, issue, _month(*billed), to_cents(price), rules, iva)
+
+
+def _invoice(
+    sequence: int,
+    kind: InvoiceKind,
+    issue: dt.date,
+    period: Period,
+    subtotal: Decimal,
+    rules: BillingRules,
+    iva: Sequence[IvaRate],
+) -> PlannedInvoice:
+    rate = iva_rate_on(issue, iva)
+    tax = to_cents(subtotal * rate)
+    return PlannedInvoice(
+        sequence, kind, issue, due_date_for(issue, rules), period, subtotal, rate, tax, subtotal + tax
+    )
+
+
+def schedule(
+    price: Decimal, signup: dt.date, rules: BillingRules, iva: Sequence[IvaRate]
+) -> Iterator[PlannedInvoice]:
+    """Every invoice of a monthly subscription, in issue order (an endless iterator)."""
+    sequence = 1
     while True:
-        issue = dt.date(year, month, rules.issue_day)
-        year, month = add_months(year, month, 1)
-        yield make(InvoiceKind.MONTHLY, issue, _month(year, month), to_cents(price))
+        yield planned_invoice(price, signup, sequence, rules, iva)
+        sequence += 1
 
 
 def first_invoices(
@@ -224,11 +251,21 @@ def subscription_state(
     """Ended after a cancellation once the last billed day has passed; suspended while any
     invoice is overdue (lifted as soon as it is reported); else cancelling or active."""
     live = [i for i in invoices if i.status != InvoiceStatus.VOID]
-    if cancelled_on is not None:
-        paid_until = max((i.period_last_date for i in live), default=cancelled_on)
-        if today > paid_until:
-            return SubscriptionState.ENDED
-    if any(is_overdue(i, today) for i in live):
+    return state_from_summary(
+        any(is_overdue(i, today) for i in live),
+        max((i.period_last_date for i in live), default=None),
+        cancelled_on,
+        today,
+    )
+
+
+def state_from_summary(
+    has_overdue: bool, billed_until: dt.date | None, cancelled_on: dt.date | None, today: dt.date
+) -> SubscriptionState:
+    """The same rule on aggregated facts (what the sweep reads from the database)."""
+    if cancelled_on is not None and today > (billed_until or cancelled_on):
+        return SubscriptionState.ENDED
+    if has_overdue:
         return SubscriptionState.SUSPENDED
     return SubscriptionState.CANCELLING if cancelled_on is not None else SubscriptionState.ACTIVE
 

@@ -168,6 +168,9 @@ class SubscriptionRow(Base):
     plan_id: Mapped[int] = mapped_column(Id, ForeignKey("plans.id"))
     monthly_price: Mapped[Decimal] = mapped_column(Money())  # the price agreed at signup
     signup_date: Mapped[dt.date] = mapped_column(Date)
+    # The first issue date this system bills: invoices before it belong to the distributor's
+    # previous system (an imported customer is not re-billed for the past).
+    billed_from: Mapped[dt.date] = mapped_column(Date)
     cancelled_on: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
     state: Mapped[str] = mapped_column(String(12), default="active")
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())

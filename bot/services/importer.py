@@ -224,6 +224,7 @@ async def import_customers(
     session: AsyncSession,
     path: Path,
     now: dt.datetime,
+    today: dt.date,
     on_validated: Progress | None = None,
     on_written: Progress | None = None,
 ) -> ImportSummary:
@@ -277,7 +278,7 @@ async def import_customers(
             await session.execute(upsert, rows)  # one compiled statement, executemany
         if on_written:
             on_written(len(batch))
-    await _open_missing_subscriptions(session, now)
+    await _open_missing_subscriptions(session, now, today)
     return ImportSummary(len(records), created, updated, len(records) - created - updated)
 
 
@@ -309,8 +310,9 @@ async def _existing(session: AsyncSession, rucs: list[str]) -> dict[str, tuple[A
     return {row[0]: tuple(row) for row in result.all()}
 
 
-async def _open_missing_subscriptions(session: AsyncSession, now: dt.datetime) -> None:
-    """Every imported customer without a contract gets one from its signup date and plan price."""
+async def _open_missing_subscriptions(session: AsyncSession, now: dt.datetime, today: dt.date) -> None:
+    """Every imported customer without a contract gets one at its plan's price. Billing starts
+    today (or at a future signup): invoices before the import were the previous system's."""
     query = (
         select(CustomerRow.id, CustomerRow.plan_id, CustomerRow.signup_date, PlanRow.monthly_price)
         .join(PlanRow, PlanRow.id == CustomerRow.plan_id)
@@ -323,6 +325,7 @@ async def _open_missing_subscriptions(session: AsyncSession, now: dt.datetime) -
             "plan_id": pid,
             "monthly_price": price,
             "signup_date": signup,
+            "billed_from": max(signup, today),
             "state": "active",
             "created_at": now,
         }

@@ -38,7 +38,7 @@ async def db(database: AsyncEngine, settings: Settings) -> AsyncEngine:
 
 async def _import(db: AsyncEngine, path: Path):  # type: ignore[no-untyped-def]
     async with sessionmaker(db).begin() as session:
-        return await import_customers(session, path, NOW)
+        return await import_customers(session, path, NOW, NOW.date())
 
 
 async def _count(db: AsyncEngine, table) -> int:  # type: ignore[no-untyped-def]

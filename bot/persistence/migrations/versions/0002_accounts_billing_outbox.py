@@ -116,6 +116,7 @@ def upgrade() -> None:
         sa.Column("plan_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
         sa.Column("monthly_price", Money(), nullable=False),
         sa.Column("signup_date", sa.Date(), nullable=False),
+        sa.Column("billed_from", sa.Date(), nullable=False),
         sa.Column("cancelled_on", sa.Date(), nullable=True),
         sa.Column("state", sa.String(length=12), nullable=False),
         sa.Column("created_at", UTCDateTime(), nullable=False),

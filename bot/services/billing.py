@@ -1,0 +1,213 @@
+"""The daily billing sweeps: issue invoices, update subscription states, plan reminders.
+
+Every sweep is idempotent: invoices are unique per (subscription, sequence), outbox rows per
+idempotency key, and states are recomputed from the invoices. Running a day twice, or two
+processes at once, changes nothing the second time.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import case, func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.domain.billing import BillingRules, InvoiceStatus, planned_invoice, state_from_summary
+from bot.domain.tax import IvaRate
+from bot.persistence.tables import CustomerRow, DistributorRow, InvoiceRow, SubscriptionRow
+from bot.services.notifications import CustomerContact, InvoiceInfo, Notifier
+from scheduler.outbox import enqueue
+
+NUMBER_PREFIX = "001-001-"
+
+
+@dataclass
+class SweepReport:
+    invoices_issued: int = 0
+    marked_overdue: int = 0
+    suspended: int = 0
+    lifted: int = 0
+    ended: int = 0
+    reminders_planned: int = 0
+
+
+def contact_of(customer: CustomerRow, distributor: DistributorRow) -> CustomerContact:
+    return CustomerContact(
+        customer.id,
+        customer.razon_social,
+        customer.contact_name,
+        customer.email,
+        customer.ruc,
+        distributor.name,
+        distributor.email,
+    )
+
+
+def info_of(invoice: InvoiceRow) -> InvoiceInfo:
+    return InvoiceInfo(
+        invoice.id, invoice.number, invoice.total, invoice.due_date, invoice.period_start, invoice.period_end
+    )
+
+
+class BillingSweeps:
+    def __init__(self, rules: BillingRules, iva: Sequence[IvaRate], notifier: Notifier) -> None:
+        self.rules = rules
+        self.iva = iva
+        self.notifier = notifier
+
+    async def run(self, session: AsyncSession, today: dt.date, now: dt.datetime) -> SweepReport:
+        report = SweepReport()
+        await self.issue_invoices(session, today, now, report)
+        await self.update_states(session, today, now, report)
+        await self.plan_reminders(session, today, now, report)
+        return report
+
+    async def issue_invoices(
+        self, session: AsyncSession, today: dt.date, now: dt.datetime, report: SweepReport
+    ) -> None:
+        last_sequence = (
+            select(InvoiceRow.subscription_id, func.max(InvoiceRow.sequence).label("last"))
+            .group_by(InvoiceRow.subscription_id)
+            .subquery()
+        )
+        query = (
+            select(SubscriptionRow, func.coalesce(last_sequence.c.last, 0))
+            .outerjoin(last_sequence, last_sequence.c.subscription_id == SubscriptionRow.id)
+            .where(SubscriptionRow.state != "ended")
+        )
+        counter = await self._last_number(session)
+        new: list[InvoiceRow] = []
+        for subscription, last in (await session.execute(query)).all():
+            until = min(today, subscription.cancelled_on) if subscription.cancelled_on else today
+            sequence = last + 1
+            while True:
+                planned = planned_invoice(
+                    subscription.monthly_price, subscription.signup_date, sequence, self.rules, self.iva
+                )
+                if planned.issue_date > until:
+                    break
+                sequence += 1
+                if planned.issue_date < subscription.billed_from:
+                    continue  # billed by the distributor's previous system
+                counter += 1
+                new.append(
+                    InvoiceRow(
+                        subscription_id=subscription.id,
+                        sequence=planned.sequence,
+                        number=f"{NUMBER_PREFIX}{counter:09d}",
+                        kind=planned.kind.value,
+                        period_start=planned.period.first_date,
+                        period_end=planned.period.last_date,
+                        issue_date=planned.issue_date,
+                        due_date=planned.due_date,
+                        subtotal=planned.subtotal,
+                        iva_rate=planned.iva_rate,
+                        iva=planned.iva,
+                        total=planned.total,
+                        status=InvoiceStatus.ISSUED.value,
+                        created_at=now,
+                    )
+                )
+        session.add_all(new)
+        await session.flush()
+        report.invoices_issued += len(new)
+        contacts = await self._contacts(session, {i.subscription_id for i in new})
+        for invoice in new:
+            contact = contacts[invoice.subscription_id]
+            message = self.notifier.to_customer(
+                "invoice_issued", f"invoice:{invoice.id}:issued", contact, info_of(invoice)
+            )
+            report.reminders_planned += await enqueue(session, message, now)
+
+    async def update_states(
+        self, session: AsyncSession, today: dt.date, now: dt.datetime, report: SweepReport
+    ) -> None:
+        overdue = await session.execute(
+            update(InvoiceRow)
+            .where(InvoiceRow.status == InvoiceStatus.ISSUED.value, InvoiceRow.due_date < today)
+            .values(status=InvoiceStatus.OVERDUE.value)
+        )
+        report.marked_overdue += overdue.rowcount  # type: ignore[attr-defined]
+        summary = (
+            select(
+                InvoiceRow.subscription_id,
+                func.max(InvoiceRow.period_end).label("billed_until"),
+                func.min(case((InvoiceRow.status == InvoiceStatus.OVERDUE.value, InvoiceRow.id))).label(
+                    "first_overdue"
+                ),
+            )
+            .where(InvoiceRow.status != InvoiceStatus.VOID.value)
+            .group_by(InvoiceRow.subscription_id)
+            .subquery()
+        )
+        query = (
+            select(SubscriptionRow, summary.c.billed_until, summary.c.first_overdue)
+            .outerjoin(summary, summary.c.subscription_id == SubscriptionRow.id)
+            .where(SubscriptionRow.state != "ended")
+        )
+        newly_suspended: list[tuple[int, int]] = []
+        for subscription, billed_until, first_overdue in (await session.execute(query)).all():
+            state = state_from_summary(
+                first_overdue is not None, billed_until, subscription.cancelled_on, today
+            )
+            if state.value == subscription.state:
+                continue
+            if state.value == "suspended":
+                report.suspended += 1
+                newly_suspended.append((subscription.id, first_overdue))
+            elif subscription.state == "suspended":
+                report.lifted += 1
+            if state.value == "ended":
+                report.ended += 1
+            subscription.state = state.value
+        await session.flush()
+        contacts = await self._contacts(session, {s for s, _ in newly_suspended})
+        for subscription_id, invoice_id in newly_suspended:
+            invoice = await session.get(InvoiceRow, invoice_id)
+            if invoice is None:
+                continue
+            message = self.notifier.to_customer(
+                "suspended", f"invoice:{invoice_id}:suspended", contacts[subscription_id], info_of(invoice)
+            )
+            report.reminders_planned += await enqueue(session, message, now)
+
+    async def plan_reminders(
+        self, session: AsyncSession, today: dt.date, now: dt.datetime, report: SweepReport
+    ) -> None:
+        """2 days before the due day (or 1, if the 2-day sweep was missed) and on the due day."""
+        query = select(InvoiceRow).where(
+            InvoiceRow.status == InvoiceStatus.ISSUED.value,
+            InvoiceRow.due_date >= today,
+            InvoiceRow.due_date <= today + dt.timedelta(days=2),
+        )
+        invoices = list((await session.execute(query)).scalars())
+        contacts = await self._contacts(session, {i.subscription_id for i in invoices})
+        for invoice in invoices:
+            kind, suffix = ("due_today", "due-0") if invoice.due_date == today else ("due_soon", "due-2")
+            message = self.notifier.to_customer(
+                kind, f"invoice:{invoice.id}:{suffix}", contacts[invoice.subscription_id], info_of(invoice)
+            )
+            report.reminders_planned += await enqueue(session, message, now)
+
+    async def _contacts(
+        self, session: AsyncSession, subscription_ids: set[int]
+    ) -> dict[int, CustomerContact]:
+        contacts: dict[int, CustomerContact] = {}
+        ids = sorted(subscription_ids)
+        for start in range(0, len(ids), 1000):
+            query = (
+                select(SubscriptionRow.id, CustomerRow, DistributorRow)
+                .join(CustomerRow, CustomerRow.id == SubscriptionRow.customer_id)
+                .join(DistributorRow, DistributorRow.id == CustomerRow.distributor_id)
+                .where(SubscriptionRow.id.in_(ids[start : start + 1000]))
+            )
+            for subscription_id, customer, distributor in (await session.execute(query)).all():
+                contacts[subscription_id] = contact_of(customer, distributor)
+        return contacts
+
+    @staticmethod
+    async def _last_number(session: AsyncSession) -> int:
+        latest = (await session.execute(select(func.max(InvoiceRow.number)))).scalar_one_or_none()
+        return int(latest.removeprefix(NUMBER_PREFIX)) if latest else 0

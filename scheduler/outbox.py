@@ -1,0 +1,113 @@
+"""The outbox: the source of truth for every proactive message.
+
+- `enqueue` inserts with ON CONFLICT DO NOTHING on the idempotency key: planning a reminder
+  twice (two ticks, two replicas, a replayed day) stores it once.
+- `claim` hands rows to one worker: on PostgreSQL `FOR UPDATE SKIP LOCKED`, so concurrent
+  workers never take the same row; on SQLite a conditional UPDATE (status still claimable)
+  whose row count says who won. A claim is a lease: a worker killed mid-send leaves the row
+  in `sending`, and it is claimed again once the lease expires (at-least-once delivery).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from sqlalchemy import and_, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.persistence.tables import InvoiceRow, OutboxRow
+
+# Reminders about an invoice that are pointless once it is reported, paid or voided.
+INVOICE_REMINDERS = frozenset({"invoice_issued", "due_soon", "due_today", "suspended"})
+SETTLED = ("reported", "paid", "void")
+
+
+@dataclass(frozen=True)
+class OutboxMessage:
+    key: str  # idempotency key, e.g. "invoice:42:due-2"
+    kind: str
+    channel: str
+    recipient: str
+    subject: str
+    body: str
+    customer_id: int | None = None
+    invoice_id: int | None = None
+
+
+async def enqueue(session: AsyncSession, message: OutboxMessage, now: dt.datetime) -> bool:
+    """Store the message unless its key exists. True when it was new."""
+    insert = postgresql.insert if session.bind.dialect.name == "postgresql" else sqlite.insert
+    statement = (
+        insert(OutboxRow)
+        .values(
+            idempotency_key=message.key,
+            kind=message.kind,
+            channel=message.channel,
+            recipient=message.recipient,
+            subject=message.subject,
+            body=message.body,
+            customer_id=message.customer_id,
+            invoice_id=message.invoice_id,
+            status="pending",
+            attempts=0,
+            next_attempt_at=now,
+            created_at=now,
+        )
+        .on_conflict_do_nothing(index_elements=["idempotency_key"])
+    )
+    result = await session.execute(statement)
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+def _claimable(now: dt.datetime, kinds: frozenset[str] | None) -> list[object]:
+    conditions: list[object] = [
+        or_(
+            and_(OutboxRow.status == "pending", OutboxRow.next_attempt_at <= now),
+            and_(OutboxRow.status == "sending", OutboxRow.lease_until < now),  # a worker died
+        )
+    ]
+    if kinds is not None:
+        conditions.append(OutboxRow.kind.in_(kinds))
+    return conditions
+
+
+async def claim(
+    session: AsyncSession,
+    now: dt.datetime,
+    *,
+    limit: int,
+    lease: dt.timedelta,
+    kinds: frozenset[str] | None = None,
+) -> list[OutboxRow]:
+    """Take up to `limit` due rows for this worker, in the caller's (short) transaction."""
+    conditions = _claimable(now, kinds)
+    query = select(OutboxRow).where(*conditions).order_by(OutboxRow.id).limit(limit)
+    if session.bind.dialect.name == "postgresql":
+        rows = list((await session.execute(query.with_for_update(skip_locked=True))).scalars())
+        for row in rows:
+            row.status, row.lease_until, row.attempts = "sending", now + lease, row.attempts + 1
+        return rows
+    claimed = []
+    for row_id in (await session.execute(query.with_only_columns(OutboxRow.id))).scalars():
+        result = await session.execute(
+            update(OutboxRow)
+            .where(OutboxRow.id == row_id, *conditions)
+            .values(status="sending", lease_until=now + lease, attempts=OutboxRow.attempts + 1)
+            .execution_options(synchronize_session=False)
+        )
+        if result.rowcount:  # type: ignore[attr-defined]
+            claimed.append(row_id)
+    if not claimed:
+        return []
+    fresh = select(OutboxRow).where(OutboxRow.id.in_(claimed)).order_by(OutboxRow.id)
+    return list((await session.execute(fresh.execution_options(populate_existing=True))).scalars())
+
+
+async def settled_invoices(session: AsyncSession, invoice_ids: set[int]) -> set[int]:
+    """The invoices among these that no longer need reminders."""
+    if not invoice_ids:
+        return set()
+    query = select(InvoiceRow.id).where(InvoiceRow.id.in_(invoice_ids), InvoiceRow.status.in_(SETTLED))
+    return set((await session.execute(query)).scalars())
