@@ -78,7 +78,7 @@ class DirectoryMailer:
     async def send(self, message: EmailMessage) -> str:
         self.folder.mkdir(parents=True, exist_ok=True)
         message.set_content(message.get_content(), cte="8bit")  # readable in any text editor
-        stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S")
+        stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S%f")
         path = self.folder / f"{stamp}-{uuid.uuid4().hex[:8]}.eml"
         temporary = path.with_suffix(".tmp")
         temporary.write_bytes(bytes(message))

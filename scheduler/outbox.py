@@ -56,9 +56,9 @@ async def enqueue(session: AsyncSession, message: OutboxMessage, now: dt.datetim
             created_at=now,
         )
         .on_conflict_do_nothing(index_elements=["idempotency_key"])
+        .returning(OutboxRow.id)
     )
-    result = await session.execute(statement)
-    return bool(result.rowcount)  # type: ignore[attr-defined]
+    return (await session.execute(statement)).scalar_one_or_none() is not None
 
 
 def _claimable(now: dt.datetime, kinds: frozenset[str] | None) -> list[object]:

@@ -35,6 +35,15 @@ def skip_or_fail(reason: str) -> None:
     pytest.skip(reason)
 
 
+_CONNECT_ARGS: dict[int, dict[str, object]] = {}
+
+
+def clone_engine(engine: AsyncEngine) -> AsyncEngine:
+    """Another engine on the same test database (and PostgreSQL schema): a second process."""
+    url = engine.url.render_as_string(hide_password=False)
+    return create_engine(url, connect_args=dict(_CONNECT_ARGS.get(id(engine), {})))
+
+
 def fixed_clock() -> dt.datetime:
     return FIXED_NOW
 
@@ -79,7 +88,9 @@ async def database(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncItera
     except Exception as exc:
         await admin.dispose()
         skip_or_fail(f"PostgreSQL at PERSEO_TEST_DATABASE_URL is unreachable: {exc}")
-    engine = create_engine(PG_URL, connect_args={"options": f"-csearch_path={schema}"})
+    connect_args = {"options": f"-csearch_path={schema}"}
+    engine = create_engine(PG_URL, connect_args=dict(connect_args))
+    _CONNECT_ARGS[id(engine)] = connect_args
     try:
         await upgrade(engine)
         yield engine

@@ -1,0 +1,276 @@
+"""Billing sweeps, the outbox and the delivery worker on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import zoneinfo
+from collections import Counter
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot.bootstrap import billing_rules, iva_schedule, pack_facts
+from bot.config import Settings
+from bot.mail import DirectoryMailer
+from bot.persistence.database import sessionmaker
+from bot.persistence.tables import (
+    CustomerRow,
+    DistributorRow,
+    InvoiceRow,
+    OutboxRow,
+    PlanRow,
+    SubscriptionRow,
+)
+from bot.services.billing import BillingSweeps
+from bot.services.catalog import load_default_plans
+from bot.services.notifications import Notifier, load_templates
+from knowledge.pack import PACKS_DIR
+from scheduler.delivery import Delivered, DeliveryWorker, EmailSender, RetryLater, SendWindow, Undeliverable
+from scheduler.jobs import Ticker
+from scheduler.outbox import OutboxMessage, enqueue
+from tests.conftest import clone_engine
+
+pytestmark = pytest.mark.postgres
+EC = zoneinfo.ZoneInfo("America/Guayaquil")
+WINDOW = SendWindow(dt.time(8), dt.time(20), EC)
+
+
+def at(day: str, hour: int = 9) -> dt.datetime:
+    return dt.datetime.fromisoformat(day).replace(hour=hour, tzinfo=EC)
+
+
+class Recorder:
+    """A channel that records what it is given and answers what the test scripts."""
+
+    def __init__(self, answers: list[object] | None = None, delay: float = 0.0) -> None:
+        self.sent: list[str] = []
+        self.answers = list(answers or [])
+        self.delay = delay
+
+    async def send(self, row: OutboxRow):  # type: ignore[no-untyped-def]
+        if self.delay:
+            await asyncio.sleep(self.delay)
+        answer = self.answers.pop(0) if self.answers else Delivered("ok")
+        if isinstance(answer, Delivered):
+            self.sent.append(row.idempotency_key)
+        return answer
+
+
+@pytest.fixture
+async def customer(database: AsyncEngine, settings: Settings) -> int:
+    """A Pyme customer (USD 55.00) who signed up on 2026-11-12; returns the subscription id."""
+    now = at("2026-11-12", 8)
+    async with sessionmaker(database).begin() as session:
+        await load_default_plans(session, pack_facts(settings)["plans"])
+        await session.flush()
+        plan = (await session.execute(select(PlanRow).where(PlanRow.name == "Pyme"))).scalar_one()
+        distributor = DistributorRow(name="Distribuidora Sierra", email="ventas@sierra.ec")
+        session.add(distributor)
+        await session.flush()
+        customer = CustomerRow(
+            ruc="1792205859001", razon_social="Comercial Andina S.A.", contact_name="María Pérez",
+            email="maria@andina.ec", phone="+593991234567", plan_id=plan.id, signup_date=now.date(),
+            distributor_id=distributor.id, created_at=now, updated_at=now,
+        )  # fmt: skip
+        session.add(customer)
+        await session.flush()
+        subscription = SubscriptionRow(
+            customer_id=customer.id, plan_id=plan.id, monthly_price=plan.monthly_price,
+            signup_date=now.date(), billed_from=now.date(), state="active", created_at=now,
+        )  # fmt: skip
+        session.add(subscription)
+        await session.flush()
+        return subscription.id
+
+
+def ticker(database: AsyncEngine, settings: Settings, mail_dir: Path) -> Ticker:
+    sessions = sessionmaker(database)
+    sweeps = BillingSweeps(
+        billing_rules(settings), iva_schedule(settings), Notifier(load_templates(PACKS_DIR / "perseo"))
+    )
+    senders = {"email": EmailSender(DirectoryMailer(mail_dir), "bot@perseo.test")}
+    return Ticker(sessions, sweeps, DeliveryWorker(sessions, senders, WINDOW), EC)
+
+
+async def outbox(database: AsyncEngine) -> list[OutboxRow]:
+    async with sessionmaker(database)() as session:
+        return list((await session.execute(select(OutboxRow).order_by(OutboxRow.id))).scalars())
+
+
+async def test_a_month_replayed_day_by_day(
+    database: AsyncEngine, settings: Settings, customer: int, tmp_path: Path
+) -> None:
+    run = ticker(database, settings, tmp_path / "mail")
+    for moment in [
+        at("2026-11-12"),
+        at("2026-11-25"),
+        at("2026-12-03"),
+        at("2026-12-05"),
+        at("2026-12-06", 7),
+    ]:
+        await run.tick(moment)
+    async with sessionmaker(database)() as session:
+        invoices = list((await session.execute(select(InvoiceRow).order_by(InvoiceRow.sequence))).scalars())
+        state = (await session.get(SubscriptionRow, customer)).state  # type: ignore[union-attr]
+    assert [(i.issue_date, i.total, i.status) for i in invoices] == [
+        (dt.date(2026, 11, 12), Decimal("63.25"), "overdue"),
+        (dt.date(2026, 11, 25), Decimal("40.05"), "overdue"),  # 55 x 19/30 = 34.83, + 5.22 IVA
+    ]
+    assert state == "suspended"
+    rows = await outbox(database)
+    kinds = Counter((r.kind, r.status) for r in rows)
+    assert kinds == {
+        ("invoice_issued", "sent"): 2,
+        ("due_soon", "sent"): 2,
+        ("due_today", "sent"): 2,
+        ("suspended", "pending"): 1,  # planned at 07:00, outside the 08:00-20:00 window
+    }
+    report = await run.tick(at("2026-12-06", 9))
+    assert report.delivery.sent == 1
+    mails = sorted((tmp_path / "mail").glob("*.eml"))
+    assert len(mails) == 7
+    texts = [m.read_text(encoding="utf-8") for m in mails]
+    suspended = [text for text in texts if "Subject: Perseo WEB suspendido" in text]
+    assert len(suspended) == 1
+    assert "To: maria@andina.ec" in suspended[0] and "$63,25" in suspended[0]
+
+
+async def test_ticking_the_same_day_twice_plans_nothing_new(
+    database: AsyncEngine, settings: Settings, customer: int, tmp_path: Path
+) -> None:
+    run = ticker(database, settings, tmp_path / "mail")
+    first = await run.tick(at("2026-12-03"))
+    second = await run.tick(at("2026-12-03", 10))
+    assert first.sweeps is not None and first.sweeps.invoices_issued == 2
+    assert second.sweeps is not None and second.sweeps.invoices_issued == 0
+    assert second.sweeps.reminders_planned == 0 and second.delivery.sent == 0
+    keys = [r.idempotency_key for r in await outbox(database)]
+    assert len(keys) == len(set(keys)) == 4
+
+
+async def test_reminders_stop_once_the_invoice_is_reported(
+    database: AsyncEngine, settings: Settings, customer: int, tmp_path: Path
+) -> None:
+    run = ticker(database, settings, tmp_path / "mail")
+    await run.tick(at("2026-11-25"), deliver=False)
+    await run.tick(at("2026-12-03"), deliver=False)  # due_soon planned for both invoices
+    async with sessionmaker(database).begin() as session:
+        await session.execute(update(InvoiceRow).values(status="reported"))
+    report = await run.tick(at("2026-12-03", 10))
+    assert report.delivery.cancelled == 4  # 2 "issued" + 2 "due soon", never sent
+    later = await run.tick(at("2026-12-06"))
+    assert later.sweeps is not None and later.sweeps.suspended == 0 and later.sweeps.reminders_planned == 0
+
+
+async def test_cancellation_stops_invoices_and_ends_after_the_paid_period(
+    database: AsyncEngine, settings: Settings, customer: int, tmp_path: Path
+) -> None:
+    run = ticker(database, settings, tmp_path / "mail")
+    await run.tick(at("2026-11-25"))
+    async with sessionmaker(database).begin() as session:
+        await session.execute(update(InvoiceRow).values(status="paid"))
+        await session.execute(update(SubscriptionRow).values(cancelled_on=dt.date(2026, 12, 10)))
+    await run.tick(at("2026-12-26"))
+    async with sessionmaker(database)() as session:
+        assert len((await session.execute(select(InvoiceRow))).all()) == 2  # no January invoice
+        assert (await session.get(SubscriptionRow, customer)).state == "cancelling"  # type: ignore[union-attr]
+    await run.tick(at("2027-01-01"))
+    async with sessionmaker(database)() as session:
+        assert (await session.get(SubscriptionRow, customer)).state == "ended"  # type: ignore[union-attr]
+
+
+async def test_the_clock_moved_backwards_skips_the_sweeps(
+    database: AsyncEngine, settings: Settings, customer: int, tmp_path: Path
+) -> None:
+    run = ticker(database, settings, tmp_path / "mail")
+    await run.tick(at("2026-12-06"))
+    report = await run.tick(at("2026-12-01"))
+    assert report.sweeps is None and report.skipped is not None and "behind" in report.skipped
+
+
+async def _enqueue_many(database: AsyncEngine, count: int, kind: str = "due_soon") -> None:
+    now = at("2026-12-01", 8)
+    async with sessionmaker(database).begin() as session:
+        for number in range(count):
+            message = OutboxMessage(f"test:{number}", kind, "email", f"c{number}@x.ec", "s", "b")
+            assert await enqueue(session, message, now)
+        assert not await enqueue(session, OutboxMessage("test:0", kind, "email", "x", "s", "b"), now)
+
+
+async def test_two_workers_never_deliver_the_same_row(database: AsyncEngine) -> None:
+    await _enqueue_many(database, 200)
+    # a second engine: separate connections, as two processes would have
+    other = clone_engine(database)
+    try:
+        recorders = [Recorder(delay=0.001), Recorder(delay=0.001)]
+        workers = [
+            DeliveryWorker(sessionmaker(engine), {"email": recorder}, WINDOW, batch=10)
+            for engine, recorder in zip((database, other), recorders, strict=True)
+        ]
+        reports = await asyncio.gather(*(w.run_once(at("2026-12-01", 10)) for w in workers))
+    finally:
+        await other.dispose()
+    delivered = recorders[0].sent + recorders[1].sent
+    assert sorted(delivered) == sorted(f"test:{n}" for n in range(200))
+    assert all(r.sent > 0 for r in reports), "both workers should have taken a share"
+
+
+async def test_retries_back_off_honour_retry_after_and_give_up(database: AsyncEngine) -> None:
+    await _enqueue_many(database, 3)
+    recorder = Recorder(
+        [RetryLater("busy", after_seconds=30), Undeliverable("address refused"), RetryLater("timeout")]
+    )
+    worker = DeliveryWorker(sessionmaker(database), {"email": recorder}, WINDOW, max_attempts=2)
+    start = at("2026-12-01", 10)
+    first = await worker.run_once(start)
+    assert (first.sent, first.retried, first.failed) == (0, 2, 1)
+    rows = {r.idempotency_key: r for r in await outbox(database)}
+    assert rows["test:0"].next_attempt_at == start + dt.timedelta(seconds=30)
+    assert rows["test:1"].status == "failed" and "refused" in (rows["test:1"].last_error or "")
+    assert rows["test:2"].next_attempt_at == start + dt.timedelta(minutes=1)
+
+    assert (await worker.run_once(start + dt.timedelta(seconds=10))).handled == 0  # nothing due yet
+    recorder.answers = [Delivered(), RetryLater("timeout again")]
+    second = await worker.run_once(start + dt.timedelta(minutes=2))
+    assert (second.sent, second.failed) == (1, 1)  # test:2 reached max_attempts=2
+    assert {r.idempotency_key: r.status for r in await outbox(database)} == {
+        "test:0": "sent", "test:1": "failed", "test:2": "failed"
+    }  # fmt: skip
+
+
+async def test_a_lease_left_by_a_dead_worker_is_taken_over(database: AsyncEngine) -> None:
+    from scheduler.outbox import claim
+
+    await _enqueue_many(database, 2)
+    start = at("2026-12-01", 10)
+    async with sessionmaker(database).begin() as session:  # a worker claims, then dies
+        assert len(await claim(session, start, limit=10, lease=dt.timedelta(minutes=5))) == 2
+    recorder = Recorder()
+    worker = DeliveryWorker(sessionmaker(database), {"email": recorder}, WINDOW)
+    assert (await worker.run_once(start + dt.timedelta(minutes=1))).handled == 0  # lease still held
+    assert (await worker.run_once(start + dt.timedelta(minutes=6))).sent == 2
+    assert [r.attempts for r in await outbox(database)] == [2, 2]
+
+
+async def test_the_send_window_holds_reminders_but_not_codes(database: AsyncEngine) -> None:
+    await _enqueue_many(database, 1, kind="due_soon")
+    now = at("2026-12-01", 8)
+    async with sessionmaker(database).begin() as session:
+        await enqueue(session, OutboxMessage("code:1", "link_code", "email", "a@b.ec", "s", "b"), now)
+    recorder = Recorder()
+    worker = DeliveryWorker(sessionmaker(database), {"email": recorder}, WINDOW)
+    await worker.run_once(at("2026-12-01", 21))
+    assert recorder.sent == ["code:1"]
+    await worker.run_once(at("2026-12-02", 8))
+    assert recorder.sent == ["code:1", "test:0"]
+
+
+async def test_unknown_channel_is_a_permanent_failure(database: AsyncEngine) -> None:
+    async with sessionmaker(database).begin() as session:
+        await enqueue(session, OutboxMessage("x:1", "due_soon", "fax", "123", "s", "b"), at("2026-12-01"))
+    report = await DeliveryWorker(sessionmaker(database), {}, WINDOW).run_once(at("2026-12-01", 10))
+    assert report.failed == 1 and "fax" in report.errors[0]
