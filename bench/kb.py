@@ -146,9 +146,7 @@ def measure_ask(runs: int, progress: Progress) -> dict[str, float]:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--runs", type=int, default=5, help="runs per measurement (median reported)")
     parser.add_argument("--json", type=Path, help="also write the figures to this file")
     args = parser.parse_args()
@@ -180,9 +178,7 @@ def main() -> int:
     for label, key, fmt in rows:
         table.add_row(label, fmt.format(shipped[key]), fmt.format(grown[key]))
     console.print(table)
-    console.print(
-        f"one-question `perseo-bot ask`: {ask['wall_s']:.2f} s wall, {ask['peak_rss_mb']:.0f} MB peak RSS"
-    )
+    console.print(f"one-question `perseo-bot ask`: {ask['wall_s']:.2f} s wall, {ask['peak_rss_mb']:.0f} MB peak RSS")
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         report = {"machine": machine(), "runs": args.runs, "shipped": shipped, "grown_10x": grown, "ask": ask}

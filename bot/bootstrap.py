@@ -24,6 +24,7 @@ from knowledge.retrieval import Retriever, load_thresholds
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+    from bot.persistence.sql_store import SqlConversationStore
     from scheduler.jobs import Ticker
 
 
@@ -58,7 +59,7 @@ def build_engine(
     clock: Clock = system_clock,
 ) -> Engine:
     knowledge = knowledge or build_knowledge(settings, clock)
-    return Engine(Router(knowledge, settings.max_message_chars), store, clock)
+    return Engine(Router(knowledge, settings.max_message_chars), store, clock, settings.zone)
 
 
 def build_ticker(settings: Settings, sessions: async_sessionmaker[AsyncSession]) -> Ticker:
@@ -70,9 +71,18 @@ def build_ticker(settings: Settings, sessions: async_sessionmaker[AsyncSession])
     from scheduler.jobs import Ticker
 
     pack_dir = resolve_pack_dir(settings.knowledge_pack)
-    sweeps = BillingSweeps(
-        billing_rules(settings), iva_schedule(settings), Notifier(load_templates(pack_dir))
-    )
+    sweeps = BillingSweeps(billing_rules(settings), iva_schedule(settings), Notifier(load_templates(pack_dir)))
     senders = {"email": EmailSender(build_mailer(settings), settings.mail_from)}
     window = SendWindow(settings.send_window_start, settings.send_window_end, settings.zone)
     return Ticker(sessions, sweeps, DeliveryWorker(sessions, senders, window), settings.zone)
+
+
+def build_sql_store(settings: Settings, sessions: async_sessionmaker[AsyncSession]) -> SqlConversationStore:
+    """The conversation store whose turns can see and change customer accounts."""
+    from bot.persistence.sql_store import SqlConversationStore
+    from bot.services.accounts import SqlAccounts
+    from bot.services.notifications import Notifier, load_templates
+
+    notifier = Notifier(load_templates(resolve_pack_dir(settings.knowledge_pack)))
+    key = settings.hashing_key()
+    return SqlConversationStore(sessions, system_clock, accounts=lambda session: SqlAccounts(session, key, notifier))

@@ -23,9 +23,7 @@ class Settings(BaseSettings):
     http_host: str = Field("127.0.0.1", description="Address the web server listens on.")
     http_port: int = Field(8080, ge=1, le=65535, description="Port of the web server.")
     timezone: str = Field("America/Guayaquil", description="Time zone for dates shown to people.")
-    knowledge_pack: str = Field(
-        "perseo", description="Shipped pack name (knowledge/NAME) or path of a pack folder."
-    )
+    knowledge_pack: str = Field("perseo", description="Shipped pack name (knowledge/NAME) or path of a pack folder.")
     max_message_chars: int = Field(
         2000, ge=50, description="Longer customer messages get a polite 'please shorten it'."
     )
@@ -53,9 +51,7 @@ class Settings(BaseSettings):
         try:
             zoneinfo.ZoneInfo(value)
         except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-            raise ValueError(
-                f"unknown time zone {value!r}; use an IANA name like America/Guayaquil"
-            ) from None
+            raise ValueError(f"unknown time zone {value!r}; use an IANA name like America/Guayaquil") from None
         return value
 
     @property

@@ -3,16 +3,27 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+import zoneinfo
+from dataclasses import dataclass, field
 
+from bot.accounts import Accounts, NoAccounts
 from knowledge.pack import Pack
 from knowledge.retrieval import Retriever
+
+GUAYAQUIL = zoneinfo.ZoneInfo("America/Guayaquil")
 
 
 @dataclass(frozen=True)
 class Turn:
     text: str  # the customer's text, control characters removed
     now: dt.datetime  # the injected clock's reading for this message
+    conversation_id: int = 0
+    accounts: Accounts = field(default_factory=NoAccounts)  # bound to this turn's transaction
+    zone: zoneinfo.ZoneInfo = GUAYAQUIL
+
+    @property
+    def today(self) -> dt.date:
+        return self.now.astimezone(self.zone).date()
 
 
 @dataclass(frozen=True)

@@ -10,9 +10,10 @@ Channels call `Engine.handle` and deliver `Outcome.replies` their own way.
 from __future__ import annotations
 
 import datetime as dt
+import zoneinfo
 from collections.abc import Callable
 
-from bot.context import Turn
+from bot.context import GUAYAQUIL, Turn
 from bot.messages import Message, Outcome
 from bot.router import Router
 from bot.store import ConversationStore
@@ -22,14 +23,24 @@ Clock = Callable[[], dt.datetime]
 
 
 class Engine:
-    def __init__(self, router: Router, store: ConversationStore, clock: Clock) -> None:
+    def __init__(
+        self, router: Router, store: ConversationStore, clock: Clock, zone: zoneinfo.ZoneInfo = GUAYAQUIL
+    ) -> None:
         self.router = router
         self.store = store
         self.clock = clock
+        self.zone = zone
 
     async def handle(self, message: Message) -> Outcome:
         inbound = await self.store.save_inbound(message)
-        async with self.store.turn(inbound) as turn:
-            step = self.router.decide(Turn(strip_control(message.text), self.clock()), turn.state)
-            turn.finish(step.outcome, step.state)
+        async with self.store.turn(inbound) as open_turn:
+            turn = Turn(
+                strip_control(message.text),
+                self.clock(),
+                inbound.conversation_id,
+                open_turn.accounts,
+                self.zone,
+            )
+            step = await self.router.decide(turn, open_turn.state)
+            open_turn.finish(step.outcome, step.state)
         return step.outcome

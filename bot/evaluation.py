@@ -118,8 +118,7 @@ async def calibrate(settings: Settings, cases: list[Case]) -> list[tuple[float, 
         passed = sum(
             1
             for score, out_of_scope, answer_passes in scored
-            if (out_of_scope and score < threshold)
-            or (not out_of_scope and answer_passes and score >= threshold)
+            if (out_of_scope and score < threshold) or (not out_of_scope and answer_passes and score >= threshold)
         )
         rows.append((threshold, passed))
     return rows

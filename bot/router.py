@@ -1,21 +1,55 @@
 """Deciding what a message means and which handler or flow answers it.
 
-Order: unreadable input -> a dialogue in progress -> a tapped option (exact title) ->
-retrieval over articles and intents, with the calibrated thresholds deciding between an
-answer, a clarification and a plain "I don't know".
+Order: a dialogue in progress (it may give way) -> unreadable input -> a tapped option (an
+exact article title) -> retrieval over articles and intents, with the calibrated thresholds
+deciding between an answer, a clarification and a plain "I don't know".
 """
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+from dataclasses import replace
+
 from bot.context import Knowledge, Turn
-from bot.flows import Step, clarify
-from bot.handlers import account, answer, bad_input, fallback, handoff, smalltalk
+from bot.flows import Step, cancel_plan, clarify, link_account, report_payment
+from bot.handlers import account, answer, bad_input, cancellation, fallback, handoff, payment, smalltalk
 from bot.handlers.common import HANDOFF_OPTION
 from bot.messages import FlowState, Outcome
 from knowledge.retrieval import Match
 from knowledge.text import fold
 
-_RESUMABLE = {clarify.NAME: clarify.resume}
+Resume = Callable[[Turn, Knowledge, dict[str, object]], Awaitable[Step | None]]
+
+
+async def _resume_clarify(turn: Turn, knowledge: Knowledge, data: dict[str, object]) -> Step | None:
+    return clarify.resume(turn, knowledge, data)
+
+
+async def _resume_link(turn: Turn, knowledge: Knowledge, data: dict[str, object]) -> Step | None:
+    return await link_account.resume(turn, data)
+
+
+async def _resume_payment(turn: Turn, knowledge: Knowledge, data: dict[str, object]) -> Step | None:
+    return await report_payment.resume(turn, data)
+
+
+async def _resume_cancel(turn: Turn, knowledge: Knowledge, data: dict[str, object]) -> Step | None:
+    return await cancel_plan.resume(turn, data)
+
+
+_RESUMABLE: dict[str, Resume] = {
+    clarify.NAME: _resume_clarify,
+    link_account.NAME: _resume_link,
+    report_payment.NAME: _resume_payment,
+    cancel_plan.NAME: _resume_cancel,
+}
+_INTENT_FAMILIES = {
+    "smalltalk": smalltalk.KINDS,
+    "account": account.KINDS,
+    "handoff": frozenset({"request"}),
+    "payment": frozenset({"report"}),
+    "plan": frozenset({"cancel"}),
+}
 
 
 class Router:
@@ -24,59 +58,79 @@ class Router:
         self.max_chars = max_chars
         self._titles = {fold(a.title): a.id for a in knowledge.pack.articles}
         for intent in knowledge.pack.intents:
-            if not _has_handler(intent):
+            family, _, kind = intent.partition(".")
+            if kind not in _INTENT_FAMILIES.get(family, frozenset()):
                 raise LookupError(f"intent {intent!r} in the pack has no handler in bot/handlers")
 
-    def decide(self, turn: Turn, state: FlowState | None) -> Step:
+    async def decide(self, turn: Turn, state: FlowState | None) -> Step:
         unreadable = bad_input.check(turn.text, self.max_chars)
         if state is not None:
             resume = _RESUMABLE.get(state.flow)
-            step = resume(turn, self.knowledge, state.data) if resume else None
+            step = await resume(turn, self.knowledge, state.data) if resume else None
             if step is not None:
-                return step
+                return await self._continue_after_link(turn, step)
             if unreadable is not None:  # a stray emoji does not abandon the dialogue
                 return Step(unreadable, state)
         if unreadable is not None:
             return Step(unreadable, None)
-        return Step(*self._understand(turn))
+        return await self._understand(turn)
 
-    def _understand(self, turn: Turn) -> tuple[Outcome, FlowState | None]:
+    async def _understand(self, turn: Turn) -> Step:
         folded = fold(turn.text)
         if folded in self._titles:
-            return answer.handle(turn, self.knowledge, self._titles[folded], 1.0), None
+            return Step(await answer.handle(turn, self.knowledge, self._titles[folded], 1.0), None)
         if folded == fold(HANDOFF_OPTION):
-            return handoff.handle(1.0), None
+            return Step(handoff.handle(1.0), None)
 
         thresholds = self.knowledge.retriever.thresholds
         results = self.knowledge.retriever.search(turn.text, limit=5)
         best = results.best
         if best is None or best.score < thresholds.suggest:
-            return fallback.handle(best.score if best else 0.0), None
+            return Step(fallback.handle(best.score if best else 0.0), None)
         ambiguous = results.is_ambiguous(thresholds.ambiguity_margin)
         if best.score >= thresholds.answer and not ambiguous:
-            return self._dispatch(turn, best), None
+            return await self._dispatch(turn, best)
         candidates = [m.target for m in results.matches if not m.is_intent and m.score >= thresholds.suggest]
         if not candidates:
-            return fallback.handle(best.score), None
+            return Step(fallback.handle(best.score), None)
         confident = ambiguous and best.score >= thresholds.answer
-        step = clarify.start(turn, self.knowledge, candidates[:3], best.score, ambiguous=confident)
-        return step.outcome, step.state
+        return clarify.start(turn, self.knowledge, candidates[:3], best.score, ambiguous=confident)
 
-    def _dispatch(self, turn: Turn, best: Match) -> Outcome:
+    async def _dispatch(self, turn: Turn, best: Match) -> Step:
         if not best.is_intent:
-            return answer.handle(turn, self.knowledge, best.target, best.score)
+            return Step(await answer.handle(turn, self.knowledge, best.target, best.score), None)
         family, _, kind = best.intent.partition(".")
         if family == "smalltalk":
-            return smalltalk.handle(kind, best.score)
+            return Step(smalltalk.handle(kind, best.score), None)
         if family == "account":
-            return account.handle(kind, best.score)
-        return handoff.handle(best.score)
+            return await account.handle(turn, self.knowledge, kind, best.score)
+        if family == "payment":
+            return await payment.handle(turn, self.knowledge, best.score)
+        if family == "plan":
+            return await cancellation.handle(turn, self.knowledge, best.score)
+        return Step(handoff.handle(best.score), None)
+
+    async def _continue_after_link(self, turn: Turn, step: Step) -> Step:
+        """Right after linking, answer what the customer asked before being verified."""
+        if step.state is None or step.state.flow != "linked":
+            return step
+        then = str(step.state.data.get("then", ""))
+        account_view = await turn.accounts.linked(turn.conversation_id, turn.today)
+        if account_view is None:
+            return Step(step.outcome, None)
+        family, _, kind = then.partition(".")
+        if then == "payment.report":
+            follow = report_payment.start(account_view)
+        elif then == "plan.cancel":
+            follow = cancel_plan.start(account_view)
+        elif family == "account" and kind in account.KINDS - {"unlink"}:
+            follow = Step(account.answer(kind, account_view, self.knowledge.pack.facts), None)
+        else:
+            return Step(step.outcome, None)
+        replies = step.outcome.replies + follow.outcome.replies
+        return Step(replace(follow.outcome, replies=replies), follow.state)
 
 
-def _has_handler(intent: str) -> bool:
-    family, _, kind = intent.partition(".")
-    return (
-        (family == "smalltalk" and kind in smalltalk.KINDS)
-        or (family == "account" and kind in account.KINDS)
-        or family == "handoff"
-    )
+def describe(outcome: Outcome) -> str:
+    """One line per reply (logs, debugging)."""
+    return " | ".join(r.text.replace("\n", " ")[:80] for r in outcome.replies)

@@ -17,6 +17,7 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from bot.accounts import Accounts, NoAccounts
 from bot.messages import FlowState, Message, Outcome
 
 
@@ -26,8 +27,9 @@ class StoredInbound:
     message_id: int
 
 
-class Turn(Protocol):
+class OpenTurn(Protocol):
     state: FlowState | None
+    accounts: Accounts
 
     def finish(self, outcome: Outcome, state: FlowState | None) -> None: ...
 
@@ -35,14 +37,16 @@ class Turn(Protocol):
 class ConversationStore(Protocol):
     async def save_inbound(self, message: Message) -> StoredInbound: ...
 
-    def turn(self, inbound: StoredInbound) -> AbstractAsyncContextManager[Turn]: ...
+    def turn(self, inbound: StoredInbound) -> AbstractAsyncContextManager[OpenTurn]: ...
 
 
 @dataclass
 class PendingTurn:
-    """The `Turn` both stores hand out: the state read, and the decision to write on exit."""
+    """The `OpenTurn` both stores hand out: the state read, the accounts bound to the same
+    transaction, and the decision to write on exit."""
 
     state: FlowState | None
+    accounts: Accounts = field(default_factory=NoAccounts)
     result: tuple[Outcome, FlowState | None] | None = None
 
     def finish(self, outcome: Outcome, state: FlowState | None) -> None:
@@ -73,11 +77,11 @@ class InMemoryConversationStore:
         self.messages.append(StoredMessage(conversation_id, "in", message.text))
         return StoredInbound(conversation_id, len(self.messages) - 1)
 
-    def turn(self, inbound: StoredInbound) -> AbstractAsyncContextManager[Turn]:
+    def turn(self, inbound: StoredInbound) -> AbstractAsyncContextManager[OpenTurn]:
         return self._turn(inbound)
 
     @asynccontextmanager
-    async def _turn(self, inbound: StoredInbound) -> AsyncIterator[Turn]:
+    async def _turn(self, inbound: StoredInbound) -> AsyncIterator[OpenTurn]:
         turn = PendingTurn(self.states.get(inbound.conversation_id))
         yield turn
         if turn.result is None:

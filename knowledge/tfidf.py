@@ -70,9 +70,7 @@ class CharTfidf:
                 rows.append(row)
                 cols.append(col)
                 values.append(weight / norm)
-        self.matrix = sparse.csc_matrix(
-            (values, (rows, cols)), shape=(n_docs, len(self.vocabulary)), dtype=np.float64
-        )
+        self.matrix = sparse.csc_matrix((values, (rows, cols)), shape=(n_docs, len(self.vocabulary)), dtype=np.float64)
         return self
 
     def transform(self, text: str, *, penalize_unknown: bool = False) -> tuple[np.ndarray, np.ndarray]:

@@ -60,9 +60,7 @@ class EmailSender:
     async def send(self, row: OutboxRow) -> DeliveryResult:
         to, _, cc = row.recipient.partition("|")  # "customer@x|distributor@y" adds a copy
         try:
-            reference = await self.mailer.send(
-                compose(self.sender_address, to, row.subject, row.body, cc or None)
-            )
+            reference = await self.mailer.send(compose(self.sender_address, to, row.subject, row.body, cc or None))
         except MailError as exc:
             return Undeliverable(str(exc)) if exc.permanent else RetryLater(str(exc))
         return Delivered(reference)
@@ -182,7 +180,5 @@ class DeliveryWorker:
             report.errors.append(f"outbox {row_id}: {reason}")
         async with self.sessions.begin() as session:
             await session.execute(
-                update(OutboxRow)
-                .where(OutboxRow.id == row_id, OutboxRow.status == "sending")
-                .values(**values)
+                update(OutboxRow).where(OutboxRow.id == row_id, OutboxRow.status == "sending").values(**values)
             )

@@ -64,14 +64,10 @@ class Ticker:
             insert = postgresql.insert if session.bind.dialect.name == "postgresql" else sqlite.insert
             statement = insert(SchedulerStateRow).values(name=LAST_SWEEP, value=now)
             await session.execute(
-                statement.on_conflict_do_update(
-                    index_elements=["name"], set_={"value": statement.excluded.value}
-                )
+                statement.on_conflict_do_update(index_elements=["name"], set_={"value": statement.excluded.value})
             )
             return report, None
 
 
 async def last_sweep(session: AsyncSession) -> dt.datetime | None:
-    return (
-        await session.execute(select(SchedulerStateRow.value).where(SchedulerStateRow.name == LAST_SWEEP))
-    ).scalar()
+    return (await session.execute(select(SchedulerStateRow.value).where(SchedulerStateRow.name == LAST_SWEEP))).scalar()

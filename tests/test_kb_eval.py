@@ -41,9 +41,6 @@ def test_no_evaluation_question_is_an_example_of_the_pack(engine: Engine) -> Non
     examples = {fold(q) for a in pack.articles for q in (a.title, *a.questions)}
     examples |= {fold(p) for phrases in pack.intents.values() for p in phrases}
     copied = [
-        c.q
-        for name in ("kb_dev.yaml", "kb_extra.yaml")
-        for c in load_cases(DATA / name)
-        if fold(c.q) in examples
+        c.q for name in ("kb_dev.yaml", "kb_extra.yaml") for c in load_cases(DATA / name) if fold(c.q) in examples
     ]
     assert copied == []

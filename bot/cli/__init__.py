@@ -33,9 +33,7 @@ def ask(
     text: Annotated[
         str | None, typer.Argument(help="The question; without it, one question per line from stdin.")
     ] = None,
-    as_json: Annotated[
-        bool, typer.Option("--json", help="JSON: reply, fallback, source, confidence.")
-    ] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="JSON: reply, fallback, source, confidence.")] = False,
 ) -> None:
     """Answer questions, each in a fresh anonymous conversation (nothing is stored)."""
     from bot.messages import Message

@@ -62,8 +62,7 @@ def import_customers(
             )
             raise typer.Exit(1) from None
     typer.echo(
-        f"{summary.rows} rows: {summary.created} created, {summary.updated} updated, "
-        f"{summary.unchanged} unchanged."
+        f"{summary.rows} rows: {summary.created} created, {summary.updated} updated, {summary.unchanged} unchanged."
     )
 
 
@@ -161,9 +160,7 @@ def billing_preview(
     from rich.console import Console
     from rich.table import Table
 
-    table = Table(
-        "#", "issued", "due", "period", "subtotal", "IVA", "total", title=f"USD {amount} + IVA from {start}"
-    )
+    table = Table("#", "issued", "due", "period", "subtotal", "IVA", "total", title=f"USD {amount} + IVA from {start}")
     for row in rows:
         table.add_row(
             str(row["sequence"]),

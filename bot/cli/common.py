@@ -25,9 +25,7 @@ def load_settings() -> Settings:
     try:
         return Settings()
     except ValidationError as exc:
-        problems = "; ".join(
-            f"PERSEO_{'_'.join(map(str, e['loc'])).upper()}: {e['msg']}" for e in exc.errors()
-        )
+        problems = "; ".join(f"PERSEO_{'_'.join(map(str, e['loc'])).upper()}: {e['msg']}" for e in exc.errors())
         typer.echo(f"Invalid configuration: {problems}. Fix the environment or .env.", err=True)
         raise typer.Exit(2) from None
 
@@ -73,13 +71,11 @@ def migrate(settings: Settings) -> None:
 
 def sql_engine(settings: Settings) -> tuple[Engine, AsyncEngine]:
     """The engine on the SQL store. Nothing connects until the first message."""
-    from bot.bootstrap import build_engine, system_clock
+    from bot.bootstrap import build_engine, build_sql_store
     from bot.persistence.database import create_engine, sessionmaker
-    from bot.persistence.sql_store import SqlConversationStore
 
     database = create_engine(settings.database_url)
-    store = SqlConversationStore(sessionmaker(database), system_clock)
-    return build_engine(settings, store), database
+    return build_engine(settings, build_sql_store(settings, sessionmaker(database))), database
 
 
 def redacted(url: str) -> str:

@@ -36,9 +36,7 @@ def kb_eval(
     rate = passed / len(results) if results else 0.0
     if as_json:
         failures = [
-            {"q": r.case.q, "problems": r.problems, "source": r.outcome.source}
-            for r in results
-            if not r.passed
+            {"q": r.case.q, "problems": r.problems, "source": r.outcome.source} for r in results if not r.passed
         ]
         typer.echo(
             json.dumps(

@@ -23,9 +23,7 @@ def parse_moment(value: str, zone: dt.tzinfo) -> dt.datetime:
     try:
         moment = dt.datetime.fromisoformat(value)
     except ValueError:
-        raise typer.BadParameter(
-            f"{value!r} is not an ISO date-time (2026-12-06T09:00)", param_hint="--now"
-        ) from None
+        raise typer.BadParameter(f"{value!r} is not an ISO date-time (2026-12-06T09:00)", param_hint="--now") from None
     return moment if moment.tzinfo else moment.replace(tzinfo=zone)
 
 
@@ -92,9 +90,7 @@ def outbox_list(
         query = select(OutboxRow).order_by(OutboxRow.id.desc()).limit(limit)
         if status:
             query = query.where(OutboxRow.status == status)
-        counts = dict(
-            (await session.execute(select(OutboxRow.status, func.count()).group_by(OutboxRow.status))).all()
-        )
+        counts = dict((await session.execute(select(OutboxRow.status, func.count()).group_by(OutboxRow.status))).all())
         return list((await session.execute(query)).scalars()), counts
 
     rows, counts = in_session(load_settings(), work)
@@ -120,9 +116,7 @@ def outbox_list(
     from rich.console import Console
     from rich.table import Table
 
-    table = Table(
-        "id", "kind", "to", "status", "tries", "next / sent", "error", title="outbox (newest first)"
-    )
+    table = Table("id", "kind", "to", "status", "tries", "next / sent", "error", title="outbox (newest first)")
     for r in records:
         table.add_row(
             str(r["id"]),
@@ -135,7 +129,5 @@ def outbox_list(
         )
     Console().print(table)
     typer.echo(
-        "totals: " + ", ".join(f"{k} {v}" for k, v in sorted(counts.items()))
-        if counts
-        else "the outbox is empty"
+        "totals: " + ", ".join(f"{k} {v}" for k, v in sorted(counts.items())) if counts else "the outbox is empty"
     )

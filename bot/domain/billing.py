@@ -137,22 +137,16 @@ def planned_invoice(
     start = CommercialDay.of(signup)
     year, month = start.year, start.month
     if sequence == 1 and start.day == 1:
-        return _invoice(
-            sequence, InvoiceKind.SIGNUP, signup, _month(year, month), to_cents(price), rules, iva
-        )
+        return _invoice(sequence, InvoiceKind.SIGNUP, signup, _month(year, month), to_cents(price), rules, iva)
     if sequence == 1:
         next_year, next_month = add_months(year, month, 1)
         period = Period(start, CommercialDay(next_year, next_month, start.day - 1))
         return _invoice(sequence, InvoiceKind.SIGNUP, signup, period, to_cents(price), rules, iva)
     if sequence == 2 and start.day > 1:
         next_year, next_month = add_months(year, month, 1)
-        rest = Period(
-            CommercialDay(next_year, next_month, start.day), CommercialDay(next_year, next_month, 30)
-        )
+        rest = Period(CommercialDay(next_year, next_month, start.day), CommercialDay(next_year, next_month, 30))
         issue = max(signup, dt.date(year, month, rules.issue_day))
-        return _invoice(
-            sequence, InvoiceKind.PRORATED, issue, rest, prorated_subtotal(price, rest.days), rules, iva
-        )
+        return _invoice(sequence, InvoiceKind.PRORATED, issue, rest, prorated_subtotal(price, rest.days), rules, iva)
     # Monthly invoice for month M + (sequence - 1), issued on day 25 of the month before.
     billed = add_months(year, month, sequence - 1)
     issued = add_months(year, month, sequence - 2)
@@ -176,9 +170,7 @@ def _invoice(
     )
 
 
-def schedule(
-    price: Decimal, signup: dt.date, rules: BillingRules, iva: Sequence[IvaRate]
-) -> Iterator[PlannedInvoice]:
+def schedule(price: Decimal, signup: dt.date, rules: BillingRules, iva: Sequence[IvaRate]) -> Iterator[PlannedInvoice]:
     """Every invoice of a monthly subscription, in issue order (an endless iterator)."""
     sequence = 1
     while True:

@@ -25,18 +25,12 @@ def start(
     titles = [knowledge.title_of(a) for a in article_ids]
     listing = "\n".join(f"{i}. {title}" for i, title in enumerate(titles, start=1))
     if ambiguous:
-        opening = (
-            "Su consulta puede referirse a varios temas y prefiero no adivinar. ¿Cuál de estos le interesa?"
-        )
+        opening = "Su consulta puede referirse a varios temas y prefiero no adivinar. ¿Cuál de estos le interesa?"
     else:
         opening = (
-            "No estoy seguro de haberle entendido y prefiero no adivinar. "
-            "¿Su consulta es sobre alguno de estos temas?"
+            "No estoy seguro de haberle entendido y prefiero no adivinar. ¿Su consulta es sobre alguno de estos temas?"
         )
-    text = (
-        f"{opening}\n{listing}\n"
-        "Responda con el número o el tema. Si no es ninguno, puede hablar con un asesor."
-    )
+    text = f"{opening}\n{listing}\nResponda con el número o el tema. Si no es ninguno, puede hablar con un asesor."
     outcome = Outcome(
         (Reply(text, (*titles, HANDOFF_OPTION)),),
         fallback=True,
@@ -52,7 +46,7 @@ def resume(turn: Turn, knowledge: Knowledge, data: dict[str, object]) -> Step | 
     options = [str(o) for o in stored] if isinstance(stored, list) else []
     choice = fold(turn.text)
     if choice.isdigit() and 1 <= int(choice) <= len(options):
-        return Step(answer.handle(turn, knowledge, options[int(choice) - 1], 1.0), None)
+        return Step(answer.article_outcome(turn, knowledge, options[int(choice) - 1], 1.0), None)
     if choice in _NONE_WORDS:
         return Step(handoff.handle(1.0), None)
     return None

@@ -1,30 +1,129 @@
-"""Questions about the customer's own account (hours left, invoices, what they owe).
-
-Nothing account-specific is shown before the chat is linked to a verified account, so for an
-anonymous chat this explains how the bot will identify them and gives no figures.
-"""
+"""Questions about the customer's own account: what they owe, their invoices, their state,
+their hours, unlinking. Nothing account-specific is shown before the chat is verified: an
+anonymous chat is asked for its company's RUC first (see flows/link_account.py)."""
 
 from __future__ import annotations
 
-from bot.handlers.common import HANDOFF_OPTION
+from collections.abc import Mapping
+from decimal import Decimal
+from typing import Any
+
+from bot import format as fmt
+from bot.accounts import AccountView, InvoiceView
+from bot.context import Knowledge, Turn
+from bot.flows import Step, link_account
 from bot.messages import Outcome, Reply
 
-_TOPIC = {
-    "hours": "sus horas de implementación",
-    "billing": "sus facturas y pagos",
+KINDS = frozenset({"hours", "billing", "invoices", "status", "unlink"})
+STATUS_LABEL = {
+    "issued": "pendiente",
+    "overdue": "vencida",
+    "reported": "pago reportado, en verificación",
+    "paid": "pagada",
+    "void": "anulada",
 }
+REPORT_OPTION = "Reportar un pago"
+INVOICES_OPTION = "Mis facturas"
 
 
-def handle(kind: str, confidence: float) -> Outcome:
-    topic = _TOPIC.get(kind, "los datos de su cuenta")
-    text = (
-        f"Para consultar {topic} primero debo identificarle: este chat tiene que estar "
-        "vinculado a la cuenta de su empresa con su RUC y un código de verificación que "
-        "enviamos al correo registrado. Por seguridad no muestro datos de ninguna cuenta "
-        "antes de esa verificación, y nunca le pediré su clave. Mientras tanto, su "
-        "distribuidor o su asesor pueden darle esa información."
+async def handle(turn: Turn, knowledge: Knowledge, kind: str, confidence: float) -> Step:
+    if kind == "unlink":
+        unlinked = await turn.accounts.unlink(turn.conversation_id)
+        text = (
+            "Listo: desvinculé este chat de su cuenta. Para volver a consultar sus datos, le pediré "
+            "su RUC y un código otra vez."
+            if unlinked
+            else "Este chat no está vinculado a ninguna cuenta."
+        )
+        return Step(Outcome((Reply(text),), source="account.unlink", confidence=confidence), None)
+    account = await turn.accounts.linked(turn.conversation_id, turn.today)
+    if account is None:
+        return link_account.start(turn, then=f"account.{kind}")
+    return Step(answer(kind, account, knowledge.pack.facts, confidence), None)
+
+
+def answer(kind: str, account: AccountView, facts: Mapping[str, Any], confidence: float = 1.0) -> Outcome:
+    if kind == "hours":
+        reply = hours(account, facts)
+    else:
+        reply = {"billing": billing, "invoices": invoices, "status": status}[kind](account)
+    return Outcome((reply,), source=f"account.{kind}", confidence=confidence)
+
+
+def invoice_line(invoice: InvoiceView) -> str:
+    return (
+        f"• {invoice.number}: {fmt.money(invoice.total)}, licencia "
+        f"{fmt.period(invoice.period_first, invoice.period_last)}, vence el {fmt.long_date(invoice.due_date)} "
+        f"({STATUS_LABEL.get(invoice.status, invoice.status)})"
     )
-    return Outcome((Reply(text, (HANDOFF_OPTION,)),), source=f"account.{kind}", confidence=confidence)
 
 
-KINDS = frozenset(_TOPIC)
+def billing(account: AccountView) -> Reply:
+    open_invoices = account.open_invoices
+    reported = [i for i in account.invoices if i.status == "reported"]
+    if not open_invoices:
+        text = f"{account.company} está al día: no tiene facturas pendientes de pago."
+        if reported:
+            text += f" El pago de la factura {reported[0].number} está en verificación."
+        return Reply(text, (INVOICES_OPTION,))
+    total = sum((i.total for i in open_invoices), Decimal(0))
+    lines = "\n".join(invoice_line(i) for i in open_invoices)
+    first = open_invoices[0]
+    deadline = f" hasta el {fmt.long_date(first.due_date)}" if first.status == "issued" else ""
+    text = (
+        f"{account.company} tiene {len(open_invoices)} factura(s) por pagar, {fmt.money(total)} en total:\n"
+        f"{lines}\nPuede pagar por depósito o transferencia{deadline} y reportar el pago aquí mismo."
+    )
+    return Reply(text, (REPORT_OPTION, INVOICES_OPTION))
+
+
+def invoices(account: AccountView) -> Reply:
+    if not account.invoices:
+        return Reply(f"Todavía no hay facturas emitidas por este sistema para {account.company}.")
+    shown = account.invoices[:6]
+    more = f"\n(y {len(account.invoices) - 6} anteriores)" if len(account.invoices) > 6 else ""
+    lines = "\n".join(invoice_line(i) for i in shown)
+    return Reply(f"Facturas de {account.company}, de la más reciente a la más antigua:\n{lines}{more}")
+
+
+def status(account: AccountView) -> Reply:
+    if account.state == "suspended":
+        overdue = account.open_invoices[0] if account.open_invoices else None
+        reason = (
+            f"no registramos el pago de la factura {overdue.number} ({fmt.money(overdue.total)}, "
+            f"vencida el {fmt.long_date(overdue.due_date)})"
+            if overdue
+            else "tiene una factura vencida"
+        )
+        return Reply(
+            f"El sistema de {account.company} está suspendido porque {reason}. Para reactivarlo, pague por "
+            "depósito o transferencia y reporte el pago aquí: se habilita en cuanto recibimos el reporte.",
+            (REPORT_OPTION,),
+        )
+    if account.state == "cancelling":
+        until = fmt.long_date(account.paid_until) if account.paid_until else "el fin del período pagado"
+        return Reply(
+            f"El plan de {account.company} está cancelado: podrá usar el sistema hasta el {until}. "
+            "Después, para consultar o modificar su información, deberá contratar al menos un mes."
+        )
+    if account.state == "ended":
+        return Reply(
+            f"El plan de {account.company} terminó. Para volver a ingresar y consultar su información debe "
+            f"contratar la licencia por lo menos un mes; escríbale a {account.distributor} "
+            f"({account.distributor_email})."
+        )
+    return Reply(f"El sistema de {account.company} está activo (plan {account.plan}).", (INVOICES_OPTION,))
+
+
+def hours(account: AccountView, facts: Mapping[str, Any]) -> Reply:
+    support = facts["support"]
+    if account.included_hours == 0:
+        return Reply(
+            f"Su plan {account.plan} no incluye horas de implementación. Le recomendamos contratar al menos "
+            f"{support['recommended_advisory_hours_text']} de asesoría remota; sin horas, el soporte cuesta "
+            f"{support['currency']} {support['hourly_rate']} por hora o fracción, más IVA."
+        )
+    return Reply(
+        f"Su plan {account.plan} incluye {account.included_hours} horas de implementación. Las consultas que "
+        "atienda su asesor se descuentan de esas horas; él lleva el registro de lo consumido."
+    )

@@ -11,8 +11,7 @@ def check(text: str, max_chars: int) -> Outcome | None:
     stripped = text.strip()
     if not stripped:
         return _reply(
-            "No recibí ningún texto. Escríbame su consulta, por ejemplo: "
-            "«¿Cómo ingreso al sistema por primera vez?»",
+            "No recibí ningún texto. Escríbame su consulta, por ejemplo: «¿Cómo ingreso al sistema por primera vez?»",
             "input.empty",
         )
     if len(stripped) > max_chars:

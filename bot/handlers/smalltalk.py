@@ -7,9 +7,7 @@ from bot.messages import Outcome, Reply
 
 _REPLIES = {
     "greeting": Reply(
-        "¡Hola! Soy el asistente virtual de Perseo WEB. Puedo ayudarle con "
-        + CAPABILITIES
-        + ". ¿En qué le ayudo?",
+        "¡Hola! Soy el asistente virtual de Perseo WEB. Puedo ayudarle con " + CAPABILITIES + ". ¿En qué le ayudo?",
         TOPIC_OPTIONS,
     ),
     "thanks": Reply("¡Con gusto! Si tiene otra consulta, aquí estoy para ayudarle."),

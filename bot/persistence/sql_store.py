@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any
 
@@ -10,16 +10,25 @@ from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.accounts import Accounts, NoAccounts
 from bot.engine import Clock
 from bot.messages import FlowState, Message
 from bot.persistence.tables import ConversationRow, MessageRow
-from bot.store import PendingTurn, StoredInbound, Turn
+from bot.store import OpenTurn, PendingTurn, StoredInbound
+
+AccountsFactory = Callable[[AsyncSession], Accounts]
 
 
 class SqlConversationStore:
-    def __init__(self, sessions: async_sessionmaker[AsyncSession], clock: Clock) -> None:
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        clock: Clock,
+        accounts: AccountsFactory | None = None,
+    ) -> None:
         self._sessions = sessions
         self._clock = clock
+        self._accounts = accounts or (lambda session: NoAccounts())
 
     async def save_inbound(self, message: Message) -> StoredInbound:
         async with self._sessions.begin() as session:
@@ -35,22 +44,20 @@ class SqlConversationStore:
             await session.flush()
             return StoredInbound(conversation_id, row.id)
 
-    def turn(self, inbound: StoredInbound) -> AbstractAsyncContextManager[Turn]:
+    def turn(self, inbound: StoredInbound) -> AbstractAsyncContextManager[OpenTurn]:
         return self._turn(inbound)
 
     @asynccontextmanager
-    async def _turn(self, inbound: StoredInbound) -> AsyncIterator[Turn]:
+    async def _turn(self, inbound: StoredInbound) -> AsyncIterator[OpenTurn]:
         async with self._sessions.begin() as session:
             # Serialises turns of one conversation: FOR UPDATE on PostgreSQL, the
             # BEGIN IMMEDIATE write lock on SQLite (see persistence.database).
             conversation = (
                 await session.execute(
-                    select(ConversationRow)
-                    .where(ConversationRow.id == inbound.conversation_id)
-                    .with_for_update()
+                    select(ConversationRow).where(ConversationRow.id == inbound.conversation_id).with_for_update()
                 )
             ).scalar_one()
-            turn = PendingTurn(FlowState.from_json(conversation.state))
+            turn = PendingTurn(FlowState.from_json(conversation.state), self._accounts(session))
             yield turn
             if turn.result is None:
                 return

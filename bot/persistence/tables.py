@@ -106,9 +106,7 @@ class MessageRow(Base):
     __table_args__ = (CheckConstraint("direction IN ('in', 'out')", name="ck_messages_direction"),)
 
     id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
-    conversation_id: Mapped[int] = mapped_column(
-        Id, ForeignKey("conversations.id", ondelete="CASCADE"), index=True
-    )
+    conversation_id: Mapped[int] = mapped_column(Id, ForeignKey("conversations.id", ondelete="CASCADE"), index=True)
     direction: Mapped[str] = mapped_column(String(3))
     text: Mapped[str] = mapped_column(Text)
     options: Mapped[list[str] | None] = mapped_column(Json, nullable=True)
@@ -158,9 +156,7 @@ class SubscriptionRow(Base):
 
     __tablename__ = "subscriptions"
     __table_args__ = (
-        CheckConstraint(
-            "state IN ('active', 'suspended', 'cancelling', 'ended')", name="ck_subscriptions_state"
-        ),
+        CheckConstraint("state IN ('active', 'suspended', 'cancelling', 'ended')", name="ck_subscriptions_state"),
     )
 
     id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
@@ -180,15 +176,11 @@ class InvoiceRow(Base):
     __tablename__ = "invoices"
     __table_args__ = (
         UniqueConstraint("subscription_id", "sequence", name="uq_invoices_subscription_sequence"),
-        CheckConstraint(
-            "status IN ('issued', 'reported', 'paid', 'overdue', 'void')", name="ck_invoices_status"
-        ),
+        CheckConstraint("status IN ('issued', 'reported', 'paid', 'overdue', 'void')", name="ck_invoices_status"),
     )
 
     id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
-    subscription_id: Mapped[int] = mapped_column(
-        Id, ForeignKey("subscriptions.id", ondelete="CASCADE"), index=True
-    )
+    subscription_id: Mapped[int] = mapped_column(Id, ForeignKey("subscriptions.id", ondelete="CASCADE"), index=True)
     sequence: Mapped[int] = mapped_column(Integer)
     number: Mapped[str] = mapped_column(String(30), unique=True)
     kind: Mapped[str] = mapped_column(String(10))
@@ -241,9 +233,7 @@ class ChatLinkRow(Base):
     __tablename__ = "chat_links"
 
     id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
-    conversation_id: Mapped[int] = mapped_column(
-        Id, ForeignKey("conversations.id", ondelete="CASCADE"), unique=True
-    )
+    conversation_id: Mapped[int] = mapped_column(Id, ForeignKey("conversations.id", ondelete="CASCADE"), unique=True)
     customer_id: Mapped[int] = mapped_column(Id, ForeignKey("customers.id", ondelete="CASCADE"), index=True)
     linked_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
 
@@ -268,9 +258,7 @@ class OutboxRow(Base):
 
     __tablename__ = "outbox"
     __table_args__ = (
-        CheckConstraint(
-            "status IN ('pending', 'sending', 'sent', 'failed', 'cancelled')", name="ck_outbox_status"
-        ),
+        CheckConstraint("status IN ('pending', 'sending', 'sent', 'failed', 'cancelled')", name="ck_outbox_status"),
         Index("ix_outbox_due", "status", "next_attempt_at"),
     )
 
@@ -280,9 +268,7 @@ class OutboxRow(Base):
     customer_id: Mapped[int | None] = mapped_column(
         Id, ForeignKey("customers.id", ondelete="CASCADE"), nullable=True, index=True
     )
-    invoice_id: Mapped[int | None] = mapped_column(
-        Id, ForeignKey("invoices.id", ondelete="CASCADE"), nullable=True
-    )
+    invoice_id: Mapped[int | None] = mapped_column(Id, ForeignKey("invoices.id", ondelete="CASCADE"), nullable=True)
     channel: Mapped[str] = mapped_column(String(20))  # "email", "webchat", ...
     recipient: Mapped[str] = mapped_column(String(255))
     subject: Mapped[str] = mapped_column(String(200))

@@ -121,9 +121,7 @@ class BillingSweeps:
             )
             report.reminders_planned += await enqueue(session, message, now)
 
-    async def update_states(
-        self, session: AsyncSession, today: dt.date, now: dt.datetime, report: SweepReport
-    ) -> None:
+    async def update_states(self, session: AsyncSession, today: dt.date, now: dt.datetime, report: SweepReport) -> None:
         overdue = await session.execute(
             update(InvoiceRow)
             .where(InvoiceRow.status == InvoiceStatus.ISSUED.value, InvoiceRow.due_date < today)
@@ -149,9 +147,7 @@ class BillingSweeps:
         )
         newly_suspended: list[tuple[int, int]] = []
         for subscription, billed_until, first_overdue in (await session.execute(query)).all():
-            state = state_from_summary(
-                first_overdue is not None, billed_until, subscription.cancelled_on, today
-            )
+            state = state_from_summary(first_overdue is not None, billed_until, subscription.cancelled_on, today)
             if state.value == subscription.state:
                 continue
             if state.value == "suspended":
@@ -191,9 +187,7 @@ class BillingSweeps:
             )
             report.reminders_planned += await enqueue(session, message, now)
 
-    async def _contacts(
-        self, session: AsyncSession, subscription_ids: set[int]
-    ) -> dict[int, CustomerContact]:
+    async def _contacts(self, session: AsyncSession, subscription_ids: set[int]) -> dict[int, CustomerContact]:
         contacts: dict[int, CustomerContact] = {}
         ids = sorted(subscription_ids)
         for start in range(0, len(ids), 1000):

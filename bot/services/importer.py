@@ -132,9 +132,7 @@ class Validator:
         plan = self.plans.get(plan_name.lower())
         if plan_name and plan is None:
             errors.append(
-                RowError(
-                    line, "plan", f"unknown plan {plan_name!r} (known: {', '.join(self.plans.values())})"
-                )
+                RowError(line, "plan", f"unknown plan {plan_name!r} (known: {', '.join(self.plans.values())})")
             )
         signup = self._date(line, text("fecha_alta", 10), errors)
         distributor = text("distribuidor", 200)
@@ -142,14 +140,10 @@ class Validator:
         if distributor and distributor_email:
             known = self._distributor_emails.setdefault(distributor, distributor_email)
             if known != distributor_email:
-                errors.append(
-                    RowError(line, "email_distribuidor", f"{distributor} already has {known} in this file")
-                )
+                errors.append(RowError(line, "email_distribuidor", f"{distributor} already has {known} in this file"))
         if errors or plan is None or signup is None:
             return None, errors
-        record = CustomerRecord(
-            ruc, razon_social, contact, email, phone, plan, signup, distributor, distributor_email
-        )
+        record = CustomerRecord(ruc, razon_social, contact, email, phone, plan, signup, distributor, distributor_email)
         return record, []
 
     @staticmethod
@@ -172,9 +166,7 @@ class Validator:
             errors.append(RowError(line, "telefono", f"not a phone number: {exc}"))
             return None
         if not phonenumbers.is_valid_number(number):
-            errors.append(
-                RowError(line, "telefono", "not a valid phone number (e.g. 0991234567 or +593991234567)")
-            )
+            errors.append(RowError(line, "telefono", "not a valid phone number (e.g. 0991234567 or +593991234567)"))
             return None
         return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 

@@ -44,9 +44,7 @@ def create_app(engine: Engine, database: AsyncEngine) -> FastAPI:
     app.include_router(webchat.router)
 
     @app.middleware("http")
-    async def limits_and_headers(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
+    async def limits_and_headers(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
         length = request.headers.get("content-length")
         if length and length.isdigit() and int(length) > MAX_BODY_BYTES:
             return JSONResponse({"detail": f"request body over {MAX_BODY_BYTES} bytes"}, status_code=413)

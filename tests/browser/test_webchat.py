@@ -43,9 +43,7 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def server(
-    tmp_path_factory: pytest.TempPathFactory, settings: Settings, knowledge: Knowledge
-) -> Iterator[str]:
+def server(tmp_path_factory: pytest.TempPathFactory, settings: Settings, knowledge: Knowledge) -> Iterator[str]:
     path: Path = tmp_path_factory.mktemp("browser") / "web.db"
     url = f"sqlite+aiosqlite:///{path}"
 

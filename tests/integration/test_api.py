@@ -26,9 +26,7 @@ async def sqlite_db(tmp_path) -> AsyncIterator[AsyncEngine]:  # type: ignore[no-
 
 
 @pytest.fixture
-async def client(
-    settings: Settings, knowledge: Knowledge, sqlite_db: AsyncEngine
-) -> AsyncIterator[httpx.AsyncClient]:
+async def client(settings: Settings, knowledge: Knowledge, sqlite_db: AsyncEngine) -> AsyncIterator[httpx.AsyncClient]:
     store = SqlConversationStore(sessionmaker(sqlite_db), fixed_clock)
     app = create_app(build_engine(settings, store, knowledge=knowledge, clock=fixed_clock), sqlite_db)
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as http:
@@ -41,9 +39,7 @@ async def test_healthz(client: httpx.AsyncClient) -> None:
     assert response.json()["status"] == "ok" and response.json()["articles"] >= 20
 
 
-async def test_healthz_reports_an_unreachable_database(
-    settings: Settings, knowledge: Knowledge, tmp_path
-) -> None:  # type: ignore[no-untyped-def]
+async def test_healthz_reports_an_unreachable_database(settings: Settings, knowledge: Knowledge, tmp_path) -> None:  # type: ignore[no-untyped-def]
     broken = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'missing' / 'no.db'}")
     app = create_app(
         build_engine(settings, SqlConversationStore(sessionmaker(broken), fixed_clock), knowledge=knowledge),
@@ -74,9 +70,7 @@ async def test_session_continues_across_calls(client: httpx.AsyncClient) -> None
 
 
 async def test_fallback_flag(client: httpx.AsyncClient) -> None:
-    body = (
-        await client.post("/api/chat", json={"session_id": "s-4", "text": "cual es el mejor ceviche"})
-    ).json()
+    body = (await client.post("/api/chat", json={"session_id": "s-4", "text": "cual es el mejor ceviche"})).json()
     assert body["fallback"] is True and "asesor" in body["replies"][0]["text"]
 
 
@@ -92,17 +86,13 @@ async def test_fallback_flag(client: httpx.AsyncClient) -> None:
         (b'["session_id", "text"]', ""),
     ],
 )
-async def test_invalid_requests_get_422_with_a_reason(
-    client: httpx.AsyncClient, payload: bytes, reason: str
-) -> None:
+async def test_invalid_requests_get_422_with_a_reason(client: httpx.AsyncClient, payload: bytes, reason: str) -> None:
     response = await client.post("/api/chat", content=payload, headers={"content-type": "application/json"})
     assert response.status_code == 422
     assert reason in response.text.lower()
 
 
-@pytest.mark.parametrize(
-    "text", ["", "   ", "🙂🙂", "0999999999", "ñ" * 10_001, "\x00\x01\x02", "hola 你好 مرحبا"]
-)
+@pytest.mark.parametrize("text", ["", "   ", "🙂🙂", "0999999999", "ñ" * 10_001, "\x00\x01\x02", "hola 你好 مرحبا"])
 async def test_odd_text_gets_a_polite_reply(client: httpx.AsyncClient, text: str) -> None:
     response = await client.post("/api/chat", json={"session_id": "odd", "text": text})
     assert response.status_code == 200
@@ -112,9 +102,7 @@ async def test_odd_text_gets_a_polite_reply(client: httpx.AsyncClient, text: str
 async def test_oversized_text_and_body_are_refused(client: httpx.AsyncClient) -> None:
     too_long = await client.post("/api/chat", json={"session_id": "big", "text": "a" * 100_001})
     assert too_long.status_code == 422
-    huge = await client.post(
-        "/api/chat", content=b"x" * 1_000_001, headers={"content-type": "application/json"}
-    )
+    huge = await client.post("/api/chat", content=b"x" * 1_000_001, headers={"content-type": "application/json"})
     assert huge.status_code == 413
 
 

@@ -93,9 +93,7 @@ async def test_json_with_the_same_keys(db: AsyncEngine, tmp_path: Path) -> None:
     assert (await _import(db, path)).created == 2
 
 
-async def test_any_bad_row_imports_nothing_and_every_problem_is_listed(
-    db: AsyncEngine, tmp_path: Path
-) -> None:
+async def test_any_bad_row_imports_nothing_and_every_problem_is_listed(db: AsyncEngine, tmp_path: Path) -> None:
     bad = (
         "1714325221001,Mala S.A.,Ana,ana@mala.ec,0991234567,Pyme,2026-11-01,"
         "Distribuidora Sierra,ventas@sierra.ec\n"

@@ -65,9 +65,7 @@ async def test_mail_goes_through_smtp(smtp: tuple[Inbox, int]) -> None:
     inbox, port = smtp
     mailer = SmtpMailer(smtp_settings(port))
     await mailer.send(
-        compose(
-            "Perseo <bot@perseo.test>", "maria@andina.ec", "Factura 001", "Hola María: ñandú", cc="d@s.ec"
-        )
+        compose("Perseo <bot@perseo.test>", "maria@andina.ec", "Factura 001", "Hola María: ñandú", cc="d@s.ec")
     )
     assert len(inbox.messages) == 1
     received = inbox.messages[0]
@@ -92,9 +90,7 @@ async def test_email_sender_maps_failures(smtp: tuple[Inbox, int]) -> None:
     sender = EmailSender(SmtpMailer(smtp_settings(port)), "bot@perseo.test")
     ok = OutboxRow(recipient="a@x.ec|copia@x.ec", subject="s", body="b")
     assert isinstance(await sender.send(ok), Delivered)
-    assert isinstance(
-        await sender.send(OutboxRow(recipient="rechazado@x.ec", subject="s", body="b")), Undeliverable
-    )
+    assert isinstance(await sender.send(OutboxRow(recipient="rechazado@x.ec", subject="s", body="b")), Undeliverable)
     down = EmailSender(SmtpMailer(smtp_settings(free_port())), "bot@perseo.test")
     assert isinstance(await down.send(ok), RetryLater)
 

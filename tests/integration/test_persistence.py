@@ -67,9 +67,7 @@ async def test_conversations_are_keyed_by_channel_and_user(
     await engine.handle(message_factory("hola", user="42", channel="terminal"))
     await engine.handle(message_factory("gracias", user="42", channel="webchat"))
     async with sessionmaker(database)() as session:
-        keys = (
-            await session.execute(select(ConversationRow.channel, ConversationRow.external_user_id))
-        ).all()
+        keys = (await session.execute(select(ConversationRow.channel, ConversationRow.external_user_id))).all()
     assert sorted(keys) == [("terminal", "42"), ("webchat", "42")]
 
 
@@ -86,7 +84,7 @@ async def test_inbound_survives_a_crash_while_processing(
     database: AsyncEngine, knowledge: Knowledge, message_factory: Callable[..., Message]
 ) -> None:
     class Exploding(Router):
-        def decide(self, turn, state):  # type: ignore[no-untyped-def]
+        async def decide(self, turn, state):  # type: ignore[no-untyped-def]
             raise RuntimeError("boom")
 
     store = SqlConversationStore(sessionmaker(database), fixed_clock)

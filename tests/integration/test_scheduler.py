@@ -221,9 +221,7 @@ async def test_two_workers_never_deliver_the_same_row(database: AsyncEngine) -> 
 
 async def test_retries_back_off_honour_retry_after_and_give_up(database: AsyncEngine) -> None:
     await _enqueue_many(database, 3)
-    recorder = Recorder(
-        [RetryLater("busy", after_seconds=30), Undeliverable("address refused"), RetryLater("timeout")]
-    )
+    recorder = Recorder([RetryLater("busy", after_seconds=30), Undeliverable("address refused"), RetryLater("timeout")])
     worker = DeliveryWorker(sessionmaker(database), {"email": recorder}, WINDOW, max_attempts=2)
     start = at("2026-12-01", 10)
     first = await worker.run_once(start)

@@ -84,9 +84,7 @@ def test_iva_follows_the_issue_date() -> None:
 
 
 def test_no_invoice_after_cancellation() -> None:
-    issued = invoices_to_issue(
-        Decimal("30"), D(2026, 11, 12), D(2027, 3, 1), RULES, IVA, cancelled_on=D(2026, 12, 20)
-    )
+    issued = invoices_to_issue(Decimal("30"), D(2026, 11, 12), D(2027, 3, 1), RULES, IVA, cancelled_on=D(2026, 12, 20))
     assert [i.issue_date for i in issued] == [D(2026, 11, 12), D(2026, 11, 25)]
 
 

@@ -22,9 +22,7 @@ depends_on = None
 def upgrade() -> None:
     op.create_table(
         "distributors",
-        sa.Column(
-            "id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False
-        ),
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False),
         sa.Column("name", sa.String(length=200), nullable=False),
         sa.Column("email", sa.String(length=254), nullable=False),
         sa.PrimaryKeyConstraint("id"),
@@ -32,9 +30,7 @@ def upgrade() -> None:
     )
     op.create_table(
         "plans",
-        sa.Column(
-            "id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False
-        ),
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False),
         sa.Column("name", sa.String(length=100), nullable=False),
         sa.Column("monthly_price", Money(), nullable=False),
         sa.Column("included_hours", sa.Integer(), nullable=False),
@@ -49,9 +45,7 @@ def upgrade() -> None:
     )
     op.create_table(
         "customers",
-        sa.Column(
-            "id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False
-        ),
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False),
         sa.Column("ruc", sa.String(length=13), nullable=False),
         sa.Column("razon_social", sa.String(length=300), nullable=False),
         sa.Column("contact_name", sa.String(length=200), nullable=False),
@@ -78,9 +72,7 @@ def upgrade() -> None:
 
     op.create_table(
         "link_codes",
-        sa.Column(
-            "id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False
-        ),
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False),
         sa.Column("conversation_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
         sa.Column("ruc", sa.String(length=13), nullable=False),
         sa.Column("code_hash", sa.String(length=64), nullable=True),
@@ -93,9 +85,7 @@ def upgrade() -> None:
     )
     op.create_table(
         "chat_links",
-        sa.Column(
-            "id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False
-        ),
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False),
         sa.Column("conversation_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
         sa.Column("customer_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
         sa.Column("linked_at", UTCDateTime(), nullable=False),
@@ -109,9 +99,7 @@ def upgrade() -> None:
 
     op.create_table(
         "subscriptions",
-        sa.Column(
-            "id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False
-        ),
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False),
         sa.Column("customer_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
         sa.Column("plan_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
         sa.Column("monthly_price", Money(), nullable=False),
@@ -120,9 +108,7 @@ def upgrade() -> None:
         sa.Column("cancelled_on", sa.Date(), nullable=True),
         sa.Column("state", sa.String(length=12), nullable=False),
         sa.Column("created_at", UTCDateTime(), nullable=False),
-        sa.CheckConstraint(
-            "state IN ('active', 'suspended', 'cancelling', 'ended')", name="ck_subscriptions_state"
-        ),
+        sa.CheckConstraint("state IN ('active', 'suspended', 'cancelling', 'ended')", name="ck_subscriptions_state"),
         sa.ForeignKeyConstraint(["customer_id"], ["customers.id"], ondelete="CASCADE"),
         sa.ForeignKeyConstraint(
             ["plan_id"],
@@ -135,9 +121,7 @@ def upgrade() -> None:
 
     op.create_table(
         "invoices",
-        sa.Column(
-            "id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False
-        ),
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False),
         sa.Column("subscription_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
         sa.Column("sequence", sa.Integer(), nullable=False),
         sa.Column("number", sa.String(length=30), nullable=False),
@@ -152,9 +136,7 @@ def upgrade() -> None:
         sa.Column("total", Money(), nullable=False),
         sa.Column("status", sa.String(length=10), nullable=False),
         sa.Column("created_at", UTCDateTime(), nullable=False),
-        sa.CheckConstraint(
-            "status IN ('issued', 'reported', 'paid', 'overdue', 'void')", name="ck_invoices_status"
-        ),
+        sa.CheckConstraint("status IN ('issued', 'reported', 'paid', 'overdue', 'void')", name="ck_invoices_status"),
         sa.ForeignKeyConstraint(["subscription_id"], ["subscriptions.id"], ondelete="CASCADE"),
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("number"),
@@ -166,9 +148,7 @@ def upgrade() -> None:
 
     op.create_table(
         "outbox",
-        sa.Column(
-            "id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False
-        ),
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False),
         sa.Column("idempotency_key", sa.String(length=200), nullable=False),
         sa.Column("kind", sa.String(length=40), nullable=False),
         sa.Column("customer_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True),
@@ -184,9 +164,7 @@ def upgrade() -> None:
         sa.Column("last_error", sa.Text(), nullable=True),
         sa.Column("created_at", UTCDateTime(), nullable=False),
         sa.Column("sent_at", UTCDateTime(), nullable=True),
-        sa.CheckConstraint(
-            "status IN ('pending', 'sending', 'sent', 'failed', 'cancelled')", name="ck_outbox_status"
-        ),
+        sa.CheckConstraint("status IN ('pending', 'sending', 'sent', 'failed', 'cancelled')", name="ck_outbox_status"),
         sa.ForeignKeyConstraint(["customer_id"], ["customers.id"], ondelete="CASCADE"),
         sa.ForeignKeyConstraint(["invoice_id"], ["invoices.id"], ondelete="CASCADE"),
         sa.PrimaryKeyConstraint("id"),
@@ -198,9 +176,7 @@ def upgrade() -> None:
 
     op.create_table(
         "payment_reports",
-        sa.Column(
-            "id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False
-        ),
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False),
         sa.Column("invoice_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
         sa.Column("customer_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
         sa.Column("conversation_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True),

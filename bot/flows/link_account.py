@@ -1,0 +1,112 @@
+"""Verified account linking: RUC -> a 6-digit code e-mailed to the address on file -> linked.
+
+1. `start`: the customer asked something about their account; ask for the company's RUC.
+2. step "ruc": check the digits (python-stdnum); start a verification. The reply is the same
+   whether or not the RUC is a customer (a masked address is always shown).
+3. step "code": check the code; once linked, answer what they asked in the first place.
+Writing anything without digits leaves the dialogue: it is read as a new question.
+"""
+
+from __future__ import annotations
+
+import re
+
+from stdnum.ec import ci
+from stdnum.ec import ruc as ruc_number
+from stdnum.exceptions import ValidationError
+
+from bot.accounts import CodeCheck
+from bot.context import Turn
+from bot.flows import Step
+from bot.messages import FlowState, Outcome, Reply
+
+NAME = "link"
+_DIGITS = re.compile(r"\d")
+_PURPOSE = {
+    "account.hours": "consultar sus horas de implementación",
+    "account.billing": "consultar lo que debe y sus pagos",
+    "account.invoices": "consultar sus facturas",
+    "account.status": "consultar el estado de su sistema",
+    "payment.report": "reportar un pago por este chat",
+    "plan.cancel": "cancelar su plan por este chat",
+}
+CANCEL_WORDS = frozenset({"cancelar", "salir", "no", "dejalo", "olvidalo"})
+RESEND_WORDS = frozenset({"reenviar", "otro codigo", "no me llego", "reenviame", "enviar de nuevo"})
+
+
+def start(turn: Turn, then: str) -> Step:
+    purpose = _PURPOSE.get(then, "consultar los datos de su cuenta")
+    text = (
+        f"Para {purpose} primero debo verificar que usted es de la empresa. Escriba el RUC de "
+        "su empresa (13 dígitos). Le enviaremos un código al correo registrado; nunca le pediré su clave."
+    )
+    return Step(_outcome(text, "link.ruc"), FlowState(NAME, {"step": "ruc", "then": then}))
+
+
+async def resume(turn: Turn, data: dict[str, object]) -> Step | None:
+    text = turn.text.strip()
+    lowered = text.lower()
+    if lowered in CANCEL_WORDS:
+        return Step(_outcome("Entendido, no vinculo este chat. ¿En qué más le ayudo?", "link.cancelled"), None)
+    if data.get("step") == "code" and lowered in RESEND_WORDS:
+        return await _send_code(turn, str(data["ruc"]), str(data.get("then", "")))
+    if not _DIGITS.search(text):
+        return None  # a new question: the dialogue gives way
+    digits = "".join(ch for ch in text if ch.isdigit())
+    if data.get("step") == "code":
+        return await _check_code(turn, data, digits)
+    return await _check_ruc(turn, data, digits)
+
+
+async def _check_ruc(turn: Turn, data: dict[str, object], digits: str) -> Step:
+    state = FlowState(NAME, dict(data))
+    if len(digits) == 10 and ci.is_valid(digits):
+        return Step(_outcome("Eso parece una cédula. Necesito el RUC de la empresa: 13 dígitos.", "link.ruc"), state)
+    try:
+        ruc = ruc_number.validate(digits)
+    except ValidationError:
+        reason = "debe tener 13 dígitos" if len(digits) != 13 else "el dígito verificador no coincide"
+        text = f"El RUC {digits} no es válido ({reason}). Revíselo, por favor, y escríbalo otra vez."
+        return Step(_outcome(text, "link.ruc"), state)
+    return await _send_code(turn, ruc, str(data.get("then", "")))
+
+
+async def _send_code(turn: Turn, ruc: str, then: str) -> Step:
+    started = await turn.accounts.start_verification(turn.conversation_id, ruc, turn.now)
+    if started.masked_email is None:
+        text = (
+            "Por seguridad, la verificación de ese RUC está bloqueada en este chat por unos minutos "
+            "(demasiados códigos incorrectos). Intente más tarde."
+        )
+        return Step(_outcome(text, "link.locked"), None)
+    text = (
+        f"Si el RUC {ruc} está registrado con nosotros, enviamos un código de 6 dígitos a {started.masked_email}. "
+        "Escríbalo aquí; vence en 10 minutos. Si no le llega, escriba «reenviar»."
+    )
+    return Step(_outcome(text, "link.code"), FlowState(NAME, {"step": "code", "ruc": ruc, "then": then}))
+
+
+async def _check_code(turn: Turn, data: dict[str, object], digits: str) -> Step:
+    ruc, then = str(data.get("ruc", "")), str(data.get("then", ""))
+    if len(digits) != 6:
+        return Step(_outcome("El código tiene 6 dígitos. Escríbalo tal como llegó al correo.", "link.code"),
+                    FlowState(NAME, dict(data)))  # fmt: skip
+    result = await turn.accounts.check_code(turn.conversation_id, ruc, digits, turn.now)
+    if result.outcome == CodeCheck.LINKED:
+        return Step(_outcome(f"¡Listo! Este chat quedó vinculado a {result.company}.", "link.done"),
+                    FlowState("linked", {"then": then}))  # fmt: skip
+    if result.outcome == CodeCheck.WRONG:
+        text = f"El código no coincide. Le quedan {result.attempts_left} intento(s)."
+        return Step(_outcome(text, "link.code"), FlowState(NAME, dict(data)))
+    if result.outcome == CodeCheck.LOCKED:
+        text = (
+            "Demasiados códigos incorrectos: por seguridad, la verificación de ese RUC queda bloqueada en "
+            "este chat por 15 minutos."
+        )
+        return Step(_outcome(text, "link.locked"), None)
+    text = "El código venció. Escriba «reenviar» y le envío uno nuevo."
+    return Step(_outcome(text, "link.code"), FlowState(NAME, dict(data)))
+
+
+def _outcome(text: str, source: str) -> Outcome:
+    return Outcome((Reply(text),), source=source, confidence=1.0)
