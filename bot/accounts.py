@@ -44,7 +44,8 @@ class AccountView:
     @property
     def open_invoices(self) -> list[InvoiceView]:
         """Issued or overdue (not paid, not reported), oldest first."""
-        return sorted((i for i in self.invoices if i.status in ("issued", "overdue")), key=lambda i: i.due_date)
+        open_ones = (i for i in self.invoices if i.status in ("issued", "overdue"))
+        return sorted(open_ones, key=lambda i: (i.due_date, i.issue_date, i.number))
 
 
 class CodeCheck(StrEnum):

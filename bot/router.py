@@ -57,6 +57,8 @@ class Router:
         self.knowledge = knowledge
         self.max_chars = max_chars
         self._titles = {fold(a.title): a.id for a in knowledge.pack.articles}
+        # An exact intent phrase (often a tapped option: "Mis facturas") needs no guessing.
+        self._phrases = {fold(p): intent for intent, phrases in knowledge.pack.intents.items() for p in phrases}
         for intent in knowledge.pack.intents:
             family, _, kind = intent.partition(".")
             if kind not in _INTENT_FAMILIES.get(family, frozenset()):
@@ -77,10 +79,13 @@ class Router:
 
     async def _understand(self, turn: Turn) -> Step:
         folded = fold(turn.text)
-        if folded in self._titles:
-            return Step(await answer.handle(turn, self.knowledge, self._titles[folded], 1.0), None)
         if folded == fold(HANDOFF_OPTION):
             return Step(handoff.handle(1.0), None)
+        if folded in self._phrases:  # before titles: an action beats the article about it
+            intent = self._phrases[folded]
+            return await self._dispatch(turn, Match(f"intent:{intent}", 1.0, 1.0, 1.0))
+        if folded in self._titles:
+            return Step(await answer.handle(turn, self.knowledge, self._titles[folded], 1.0), None)
 
         thresholds = self.knowledge.retriever.thresholds
         results = self.knowledge.retriever.search(turn.text, limit=5)

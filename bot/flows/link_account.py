@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import re
 
-from stdnum.ec import ci
 from stdnum.ec import ruc as ruc_number
 from stdnum.exceptions import ValidationError
 
@@ -60,8 +59,9 @@ async def resume(turn: Turn, data: dict[str, object]) -> Step | None:
 
 async def _check_ruc(turn: Turn, data: dict[str, object], digits: str) -> Step:
     state = FlowState(NAME, dict(data))
-    if len(digits) == 10 and ci.is_valid(digits):
-        return Step(_outcome("Eso parece una cédula. Necesito el RUC de la empresa: 13 dígitos.", "link.ruc"), state)
+    if len(digits) == 10:
+        text = "Eso parece un número de cédula (10 dígitos). Necesito el RUC de la empresa: 13 dígitos."
+        return Step(_outcome(text, "link.ruc"), state)
     try:
         ruc = ruc_number.validate(digits)
     except ValidationError:

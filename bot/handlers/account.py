@@ -22,7 +22,7 @@ STATUS_LABEL = {
     "paid": "pagada",
     "void": "anulada",
 }
-REPORT_OPTION = "Reportar un pago"
+REPORT_OPTION = "Reportar un pago ahora"
 INVOICES_OPTION = "Mis facturas"
 
 

@@ -18,7 +18,7 @@ PERSONAL = {
     "acceso-fin-plan": "status",
     "horas-implementacion": "hours",
 }
-ACTIONS = {"reportar-pago": "Reportar un pago", "cancelacion": "Cancelar mi plan"}
+ACTIONS = {"reportar-pago": "Reportar un pago ahora", "cancelacion": "Cancelar mi plan"}
 
 
 async def handle(turn: Turn, knowledge: Knowledge, article_id: str, confidence: float) -> Outcome:

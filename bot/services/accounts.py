@@ -185,9 +185,10 @@ class SqlAccounts:
                 await self.session.flush()
         except IntegrityError:  # another report for this invoice won the race
             return f"Ya tenemos un reporte de pago para la factura {invoice.number}."
-        was_suspended = subscription.state == "suspended"
         invoice.status = InvoiceStatus.REPORTED.value
-        if was_suspended:
+        lifted = False
+        if subscription.state == "suspended":
+            await self.session.flush()
             still_overdue = (
                 await self.session.execute(
                     select(InvoiceRow.id).where(
@@ -195,8 +196,9 @@ class SqlAccounts:
                     )
                 )
             ).first()
-            if still_overdue is None:
+            if still_overdue is None:  # the last overdue invoice is reported: access is back
                 subscription.state = "cancelling" if subscription.cancelled_on else "active"
+                lifted = True
         contact = contact_of(customer, distributor)
         amount = money(details.amount)
         detail = f"{details.method} del {details.paid_on.isoformat()} en {details.bank}"
@@ -215,7 +217,7 @@ class SqlAccounts:
             ),
             now,
         )
-        if was_suspended:
+        if lifted:
             await enqueue(
                 self.session,
                 self.notifier.to_customer(

@@ -13,26 +13,23 @@ import pytest
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.bootstrap import billing_rules, iva_schedule, pack_facts
+from bot.bootstrap import billing_rules, iva_schedule
 from bot.config import Settings
 from bot.mail import DirectoryMailer
 from bot.persistence.database import sessionmaker
 from bot.persistence.tables import (
-    CustomerRow,
-    DistributorRow,
     InvoiceRow,
     OutboxRow,
-    PlanRow,
     SubscriptionRow,
 )
 from bot.services.billing import BillingSweeps
-from bot.services.catalog import load_default_plans
 from bot.services.notifications import Notifier, load_templates
 from knowledge.pack import PACKS_DIR
 from scheduler.delivery import Delivered, DeliveryWorker, EmailSender, RetryLater, SendWindow, Undeliverable
 from scheduler.jobs import Ticker
 from scheduler.outbox import OutboxMessage, enqueue
 from tests.conftest import clone_engine
+from tests.factories import add_customer
 
 pytestmark = pytest.mark.postgres
 EC = zoneinfo.ZoneInfo("America/Guayaquil")
@@ -63,28 +60,7 @@ class Recorder:
 @pytest.fixture
 async def customer(database: AsyncEngine, settings: Settings) -> int:
     """A Pyme customer (USD 55.00) who signed up on 2026-11-12; returns the subscription id."""
-    now = at("2026-11-12", 8)
-    async with sessionmaker(database).begin() as session:
-        await load_default_plans(session, pack_facts(settings)["plans"])
-        await session.flush()
-        plan = (await session.execute(select(PlanRow).where(PlanRow.name == "Pyme"))).scalar_one()
-        distributor = DistributorRow(name="Distribuidora Sierra", email="ventas@sierra.ec")
-        session.add(distributor)
-        await session.flush()
-        customer = CustomerRow(
-            ruc="1792205859001", razon_social="Comercial Andina S.A.", contact_name="María Pérez",
-            email="maria@andina.ec", phone="+593991234567", plan_id=plan.id, signup_date=now.date(),
-            distributor_id=distributor.id, created_at=now, updated_at=now,
-        )  # fmt: skip
-        session.add(customer)
-        await session.flush()
-        subscription = SubscriptionRow(
-            customer_id=customer.id, plan_id=plan.id, monthly_price=plan.monthly_price,
-            signup_date=now.date(), billed_from=now.date(), state="active", created_at=now,
-        )  # fmt: skip
-        session.add(subscription)
-        await session.flush()
-        return subscription.id
+    return await add_customer(database, settings)
 
 
 def ticker(database: AsyncEngine, settings: Settings, mail_dir: Path) -> Ticker:

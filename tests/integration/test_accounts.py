@@ -1,0 +1,232 @@
+"""Account linking and the linked customer's dialogues, through the engine on a real database."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Callable
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot.bootstrap import billing_rules, iva_schedule
+from bot.config import Settings
+from bot.context import GUAYAQUIL, Knowledge
+from bot.engine import Engine
+from bot.messages import Message
+from bot.persistence.database import sessionmaker
+from bot.persistence.sql_store import SqlConversationStore
+from bot.persistence.tables import (
+    ChatLinkRow,
+    InvoiceRow,
+    LinkCodeRow,
+    OutboxRow,
+    PaymentReportRow,
+    SubscriptionRow,
+)
+from bot.router import Router
+from bot.services.accounts import SqlAccounts
+from bot.services.billing import BillingSweeps
+from bot.services.notifications import Notifier, load_templates
+from knowledge.pack import PACKS_DIR
+from tests.factories import add_customer
+
+pytestmark = pytest.mark.postgres
+NOTIFIER = Notifier(load_templates(PACKS_DIR / "perseo"))
+
+
+class Clock:
+    def __init__(self, start: dt.datetime) -> None:
+        self.now = start
+
+    def __call__(self) -> dt.datetime:
+        return self.now
+
+
+class Chat:
+    """One customer's conversation with the bot."""
+
+    def __init__(self, database: AsyncEngine, knowledge: Knowledge, clock: Clock, user: str = "maria") -> None:
+        store = SqlConversationStore(
+            sessionmaker(database), clock, accounts=lambda session: SqlAccounts(session, b"test-key", NOTIFIER)
+        )
+        self.engine = Engine(Router(knowledge, 2000), store, clock, GUAYAQUIL)
+        self.clock = clock
+        self.user = user
+
+    async def say(self, text: str) -> str:
+        outcome = await self.engine.handle(Message("webchat", self.user, text, self.clock()))
+        self.last = outcome
+        return "\n".join(r.text for r in outcome.replies)
+
+
+@pytest.fixture
+async def world(database: AsyncEngine, settings: Settings, knowledge: Knowledge):  # type: ignore[no-untyped-def]
+    """A customer with two invoices (signup 12 Nov + prorated 25 Nov), seen on 3 December."""
+    await add_customer(database, settings)
+    sweeps = BillingSweeps(billing_rules(settings), iva_schedule(settings), NOTIFIER)
+    for day in (dt.date(2026, 11, 12), dt.date(2026, 11, 25)):
+        async with sessionmaker(database).begin() as session:
+            await sweeps.run(session, day, dt.datetime.combine(day, dt.time(14), tzinfo=dt.UTC))
+    clock = Clock(dt.datetime(2026, 12, 3, 15, tzinfo=dt.UTC))
+    return database, knowledge, clock, sweeps
+
+
+async def _latest_code(database: AsyncEngine) -> str:
+    async with sessionmaker(database)() as session:
+        row = (
+            (
+                await session.execute(
+                    select(OutboxRow).where(OutboxRow.kind == "link_code").order_by(OutboxRow.id.desc())
+                )
+            )
+            .scalars()
+            .first()
+        )
+    assert row is not None and row.recipient == "maria@andina.ec"
+    match = re.search(r"\b(\d{6})\b", row.body)
+    assert match is not None
+    return match.group(1)
+
+
+async def _link(chat: Chat, database: AsyncEngine, question: str = "cuanto debo") -> str:
+    await chat.say(question)
+    await chat.say("1792205859001")
+    return await chat.say(await _latest_code(database))
+
+
+async def test_link_then_see_what_is_owed(world) -> None:  # type: ignore[no-untyped-def]
+    database, knowledge, clock, _ = world
+    chat = Chat(database, knowledge, clock)
+    asked = await chat.say("cuanto debo?")
+    assert "RUC" in asked and "$" not in asked
+    assert "cédula" in await chat.say("1714325221")
+    assert "dígito verificador" in await chat.say("1714325221001")
+    sent = await chat.say("1792205859001")
+    assert "m***@andina.ec" in sent
+    assert "4 intento" in await chat.say("000000")
+    linked = await chat.say(await _latest_code(database))
+    assert "vinculado a Comercial Andina S.A." in linked
+    assert "2 factura(s) por pagar" in linked and "$103,30" in linked  # 63.25 + 40.05
+    async with sessionmaker(database)() as session:
+        assert (await session.execute(select(LinkCodeRow))).first() is None  # used codes are deleted
+    assert "001-001-000000002" in await chat.say("mis facturas")
+
+
+async def test_codes_are_stored_hashed_and_expire(world) -> None:  # type: ignore[no-untyped-def]
+    database, knowledge, clock, _ = world
+    chat = Chat(database, knowledge, clock)
+    await chat.say("tengo facturas pendientes?")
+    await chat.say("1792205859001")
+    code = await _latest_code(database)
+    async with sessionmaker(database)() as session:
+        stored = (await session.execute(select(LinkCodeRow))).scalar_one()
+    assert stored.code_hash and code not in stored.code_hash
+    clock.now += dt.timedelta(minutes=11)
+    assert "venció" in await chat.say(code)
+    assert "código de 6 dígitos" in await chat.say("reenviar")
+    assert "vinculado" in await chat.say(await _latest_code(database))
+
+
+async def test_unknown_ruc_gets_the_same_answer_and_locks_after_five_tries(world) -> None:  # type: ignore[no-untyped-def]
+    database, knowledge, clock, _ = world
+    chat = Chat(database, knowledge, clock, user="curioso")
+    await chat.say("cuanto debo")
+    unknown = await chat.say("0190000014001")  # valid RUC, not a customer
+    assert re.search(r"enviamos un código de 6 dígitos a [a-z]\*\*\*@[a-z.]+", unknown)
+    for left in (4, 3, 2, 1):
+        assert f"{left} intento" in await chat.say("123456")
+    assert "bloqueada" in await chat.say("123456")
+    await chat.say("cuanto debo")
+    assert "bloqueada" in await chat.say("0190000014001")
+    async with sessionmaker(database)() as session:
+        assert (await session.execute(select(OutboxRow).where(OutboxRow.kind == "link_code"))).first() is None
+
+
+async def test_report_a_payment(world) -> None:  # type: ignore[no-untyped-def]
+    database, knowledge, clock, _ = world
+    chat = Chat(database, knowledge, clock)
+    await _link(chat, database)
+    assert "¿Qué factura pagó?" in await chat.say("quiero reportar un pago")
+    assert "¿Cuánto pagó?" in await chat.say("1")
+    assert "34,50" in await chat.say("treinta dolares")  # asked again, with an example
+    assert "¿Qué día" in await chat.say("$63,25")
+    assert "futura" in await chat.say("25/12/2026")
+    assert "banco" in await chat.say("ayer")
+    assert "depósito o transferencia" in await chat.say("Pichincha")
+    assert "referencia" in await chat.say("transferencia")
+    summary = await chat.say("ABC-778812")
+    assert "$63,25" in summary and "2 de diciembre de 2026" in summary
+    assert "Registré su reporte" in await chat.say("sí")
+    async with sessionmaker(database)() as session:
+        report = (await session.execute(select(PaymentReportRow))).scalar_one()
+        invoice = await session.get(InvoiceRow, report.invoice_id)
+        kinds = [r.kind for r in (await session.execute(select(OutboxRow))).scalars()]
+    assert (str(report.amount), report.method, report.bank, report.status) == (
+        "63.25",
+        "transferencia",
+        "Pichincha",
+        "pending",
+    )
+    assert invoice is not None and invoice.status == "reported"
+    assert "payment_reported_to_distributor" in kinds
+    second = await chat.say("quiero reportar un pago")  # only the other invoice is still open
+    assert "001-001-000000002" in second and "¿Cuánto pagó?" in second
+    assert "no registré" in await chat.say("no")
+
+
+async def test_a_suspended_customer_is_reactivated_by_a_report(world) -> None:  # type: ignore[no-untyped-def]
+    database, knowledge, clock, sweeps = world
+    async with sessionmaker(database).begin() as session:
+        await sweeps.run(session, dt.date(2026, 12, 6), dt.datetime(2026, 12, 6, 14, tzinfo=dt.UTC))
+    clock.now = dt.datetime(2026, 12, 6, 15, tzinfo=dt.UTC)
+    chat = Chat(database, knowledge, clock)
+    await _link(chat, database, "por que esta suspendido mi sistema")
+    status = chat.last.replies[-1].text
+    assert "suspendido" in status and "001-001-000000001" in status
+    for answer in ("quiero reportar un pago", "1", "63.25", "hoy", "Guayaquil", "deposito", "998877", "si"):
+        await chat.say(answer)
+    for answer in ("reportar un pago", "40,05", "hoy", "Guayaquil", "deposito", "998878", "si"):
+        reply = await chat.say(answer)
+    assert "Registré su reporte" in reply
+    async with sessionmaker(database)() as session:
+        subscription = (await session.execute(select(SubscriptionRow))).scalar_one()
+        kinds = [r.kind for r in (await session.execute(select(OutboxRow))).scalars()]
+    assert subscription.state == "active"
+    assert kinds.count("reactivated") == 1  # when the last overdue invoice is reported
+
+
+async def test_cancel_the_plan(world) -> None:  # type: ignore[no-untyped-def]
+    database, knowledge, clock, _ = world
+    chat = Chat(database, knowledge, clock)
+    await _link(chat, database)
+    warning = await chat.say("quiero cancelar mi plan ahora")
+    assert "No se emitirá la siguiente factura" in warning and "31 de diciembre de 2026" in warning
+    assert "registré la cancelación" in await chat.say("Sí, cancelar mi plan")
+    async with sessionmaker(database)() as session:
+        subscription = (await session.execute(select(SubscriptionRow))).scalar_one()
+        mail = (
+            await session.execute(select(OutboxRow).where(OutboxRow.kind == "cancellation_to_distributor"))
+        ).scalar_one()
+    assert subscription.cancelled_on == dt.date(2026, 12, 3)
+    assert mail.recipient == "ventas@sierra.ec|maria@andina.ec"
+
+
+async def test_unlink(world) -> None:  # type: ignore[no-untyped-def]
+    database, knowledge, clock, _ = world
+    chat = Chat(database, knowledge, clock)
+    await _link(chat, database)
+    assert "desvinculé" in await chat.say("desvincular")
+    async with sessionmaker(database)() as session:
+        assert (await session.execute(select(ChatLinkRow))).first() is None
+    assert "RUC" in await chat.say("mis facturas")
+
+
+async def test_a_new_question_leaves_the_verification(
+    world: tuple[object, ...], message_factory: Callable[..., object]
+) -> None:
+    database, knowledge, clock, _ = world
+    chat = Chat(database, knowledge, clock)  # type: ignore[arg-type]
+    await chat.say("cuanto debo")
+    assert "01" in await chat.say("cual es la clave del facturador")
