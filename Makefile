@@ -18,6 +18,7 @@ $(VENV)/.installed$(if $(EXTRAS),-$(EXTRAS)): pyproject.toml
 
 run:
 	$(MAKE) install
+	$(BIN)/perseo-bot demo
 	$(BIN)/perseo-bot run
 
 test:

@@ -77,8 +77,14 @@ class Results:
         return self.matches[0] if self.matches else None
 
     def is_ambiguous(self, margin: float) -> bool:
-        """A one-keyword question ("clave", "firma") that fits two targets almost equally."""
+        """A one-keyword question ("clave", "firma") that fits two articles almost equally.
+
+        When the best match is an intent ("¿por qué estoy suspendido?"), the customer asked
+        for something to be done or looked up, not for a topic: that is never ambiguous.
+        """
         if len(self.keywords) != 1 or len(self.matches) < 2 or self.matches[0].score <= 0:
+            return False
+        if self.matches[0].is_intent:
             return False
         first, second = self.matches[0].score, self.matches[1].score
         return (first - second) / first < margin

@@ -24,8 +24,10 @@ app.add_typer(kb_app, name="kb")
 app.add_typer(accounts.import_app, name="import")
 app.add_typer(accounts.plans_app, name="plans")
 app.add_typer(accounts.billing_app, name="billing")
+app.add_typer(accounts.payments_app, name="payments")
 app.add_typer(ops.scheduler_app, name="scheduler")
 app.add_typer(ops.outbox_app, name="outbox")
+app.command("demo")(ops.demo)
 
 
 @app.command()
@@ -83,18 +85,31 @@ def chat() -> None:
 
 
 @app.command()
-def run() -> None:
-    """Migrate the database and serve the web chat and APIs."""
+def run(
+    no_scheduler: Annotated[bool, typer.Option("--no-scheduler", help="Serve only; no sweeps or delivery.")] = False,
+) -> None:
+    """Migrate the database and serve the web chat and APIs, with the billing scheduler."""
+    import logging
+
     import uvicorn
 
+    from bot.bootstrap import build_ticker
+    from bot.persistence.database import sessionmaker
     from bot.web.app import create_app
+    from scheduler.ticker import start_ticker
 
     settings = load_settings()
     migrate(settings)
     engine, database = sql_engine(settings)
+    logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(name)s %(levelname)s %(message)s")
+
+    def background():  # type: ignore[no-untyped-def]
+        scheduler = start_ticker(build_ticker(settings, sessionmaker(database)), settings)
+        return lambda: scheduler.shutdown(wait=False)
+
     typer.echo(f"Serving on http://{settings.http_host}:{settings.http_port}  (Ctrl+C to stop)")
     uvicorn.run(
-        create_app(engine, database),
+        create_app(engine, database, None if no_scheduler else background),
         host=settings.http_host,
         port=settings.http_port,
         log_level=settings.log_level,

@@ -172,3 +172,88 @@ def billing_preview(
             str(row["total"]),
         )
     Console().print(table)
+
+
+payments_app = typer.Typer(help="Payment reports from customers.", no_args_is_help=True)
+
+
+@payments_app.command("list")
+def payments_list(
+    status: Annotated[str | None, typer.Option(help="pending (default), confirmed, rejected or all.")] = "pending",
+    as_json: Annotated[bool, typer.Option("--json", help="JSON list.")] = False,
+) -> None:
+    """Payments customers reported, waiting for the distributor's check."""
+    from bot.services.payments import list_reports
+
+    async def work(session: AsyncSession):  # type: ignore[no-untyped-def]
+        return await list_reports(session, None if status == "all" else status)
+
+    reports = in_session(load_settings(), work)
+    if as_json:
+        rows = [{**r.__dict__, "invoice_total": str(r.invoice_total), "amount": str(r.amount),
+                 "paid_on": r.paid_on.isoformat()} for r in reports]  # fmt: skip
+        typer.echo(json.dumps(rows, ensure_ascii=False))
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table("id", "status", "company", "invoice", "invoice total", "reported", "paid on", "bank / method", "ref")
+    for r in reports:
+        table.add_row(
+            str(r.id),
+            r.status,
+            f"{r.company}\n{r.ruc}",
+            r.invoice,
+            str(r.invoice_total),
+            str(r.amount),
+            str(r.paid_on),
+            f"{r.bank} / {r.method}",
+            r.reference,
+        )
+    Console().print(table)
+    if not reports:
+        typer.echo("No payment reports with that status.")
+
+
+def _decide(report_id: int, accept: bool, reason: str | None) -> None:
+    from bot.services.notifications import Notifier, load_templates
+    from bot.services.payments import ReportError, decide
+    from knowledge.pack import resolve_pack_dir
+
+    settings = load_settings()
+    notifier = Notifier(load_templates(resolve_pack_dir(settings.knowledge_pack)))
+    now = dt.datetime.now(dt.UTC)
+
+    async def work(session: AsyncSession):  # type: ignore[no-untyped-def]
+        return await decide(
+            session,
+            report_id,
+            accept=accept,
+            reason=reason,
+            notifier=notifier,
+            now=now,
+            today=now.astimezone(settings.zone).date(),
+        )
+
+    try:
+        view = in_session(settings, work)
+    except ReportError as problem:
+        typer.echo(str(problem), err=True)
+        raise typer.Exit(1) from None
+    verb = "confirmed" if accept else "rejected"
+    typer.echo(f"Report {view.id} {verb}: {view.company}, invoice {view.invoice}. The customer will be told by e-mail.")
+
+
+@payments_app.command("confirm")
+def payments_confirm(report_id: Annotated[int, typer.Argument(help="Report id (payments list).")]) -> None:
+    """The payment arrived: the invoice is paid."""
+    _decide(report_id, True, None)
+
+
+@payments_app.command("reject")
+def payments_reject(
+    report_id: Annotated[int, typer.Argument(help="Report id (payments list).")],
+    reason: Annotated[str, typer.Option(help="Why (the customer reads it), e.g. 'no consta en el banco'.")],
+) -> None:
+    """The payment could not be verified: the invoice is pending again."""
+    _decide(report_id, False, reason)

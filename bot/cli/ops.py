@@ -131,3 +131,25 @@ def outbox_list(
     typer.echo(
         "totals: " + ", ".join(f"{k} {v}" for k, v in sorted(counts.items())) if counts else "the outbox is empty"
     )
+
+
+def demo() -> None:
+    """Load a demo distributor and one customer in each state (idempotent)."""
+    from bot.bootstrap import billing_rules, iva_schedule
+    from bot.cli.common import in_session
+    from bot.services.demo import load_demo
+
+    settings = load_settings()
+    now = dt.datetime.now(dt.UTC)
+    today = now.astimezone(settings.zone).date()
+
+    async def work(session):  # type: ignore[no-untyped-def]
+        return await load_demo(session, today, now, billing_rules(settings), iva_schedule(settings))
+
+    for customer, state in in_session(settings, work):
+        typer.echo(
+            f"{customer.ruc}  {state:<10}  {customer.company} ({customer.description}); mail to {customer.email}"
+        )
+    typer.echo(
+        f"Link the web chat to one of them: ask «cuánto debo», give the RUC, read the code in {settings.mail_dir}/"
+    )

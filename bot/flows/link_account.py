@@ -89,12 +89,16 @@ async def _send_code(turn: Turn, ruc: str, then: str) -> Step:
 async def _check_code(turn: Turn, data: dict[str, object], digits: str) -> Step:
     ruc, then = str(data.get("ruc", "")), str(data.get("then", ""))
     if len(digits) != 6:
-        return Step(_outcome("El código tiene 6 dígitos. Escríbalo tal como llegó al correo.", "link.code"),
-                    FlowState(NAME, dict(data)))  # fmt: skip
+        return Step(
+            _outcome("El código tiene 6 dígitos. Escríbalo tal como llegó al correo.", "link.code"),
+            FlowState(NAME, dict(data)),
+        )
     result = await turn.accounts.check_code(turn.conversation_id, ruc, digits, turn.now)
     if result.outcome == CodeCheck.LINKED:
-        return Step(_outcome(f"¡Listo! Este chat quedó vinculado a {result.company}.", "link.done"),
-                    FlowState("linked", {"then": then}))  # fmt: skip
+        return Step(
+            _outcome(f"¡Listo! Este chat quedó vinculado a {result.company}.", "link.done"),
+            FlowState("linked", {"then": then}),
+        )
     if result.outcome == CodeCheck.WRONG:
         text = f"El código no coincide. Le quedan {result.attempts_left} intento(s)."
         return Step(_outcome(text, "link.code"), FlowState(NAME, dict(data)))

@@ -118,8 +118,9 @@ async def _confirm(turn: Turn, folded: str, state: dict[str, object]) -> Step:
     if folded in NO or folded.startswith("no"):
         return Step(_outcome("Listo, no registré el pago. Puede reportarlo cuando quiera."), None)
     if folded not in YES and not folded.startswith("si"):
-        return Step(_outcome("¿Lo registro? Responda «sí» o «no».", ("Sí, enviar", "No, cancelar")),
-                    FlowState(NAME, state))  # fmt: skip
+        return Step(
+            _outcome("¿Lo registro? Responda «sí» o «no».", ("Sí, enviar", "No, cancelar")), FlowState(NAME, state)
+        )
     details = PaymentDetails(
         invoice_id=int(str(state["invoice_id"])),
         amount=Decimal(str(state["amount"])),

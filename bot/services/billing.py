@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from sqlalchemy import case, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.domain.billing import BillingRules, InvoiceStatus, planned_invoice, state_from_summary
+from bot.domain.billing import BillingRules, InvoiceStatus, PlannedInvoice, planned_invoice, state_from_summary
 from bot.domain.tax import IvaRate
 from bot.persistence.tables import CustomerRow, DistributorRow, InvoiceRow, SubscriptionRow
 from bot.services.notifications import CustomerContact, InvoiceInfo, Notifier
@@ -92,24 +92,7 @@ class BillingSweeps:
                 if planned.issue_date < subscription.billed_from:
                     continue  # billed by the distributor's previous system
                 counter += 1
-                new.append(
-                    InvoiceRow(
-                        subscription_id=subscription.id,
-                        sequence=planned.sequence,
-                        number=f"{NUMBER_PREFIX}{counter:09d}",
-                        kind=planned.kind.value,
-                        period_start=planned.period.first_date,
-                        period_end=planned.period.last_date,
-                        issue_date=planned.issue_date,
-                        due_date=planned.due_date,
-                        subtotal=planned.subtotal,
-                        iva_rate=planned.iva_rate,
-                        iva=planned.iva,
-                        total=planned.total,
-                        status=InvoiceStatus.ISSUED.value,
-                        created_at=now,
-                    )
-                )
+                new.append(invoice_row(subscription.id, planned, counter, now))
         session.add_all(new)
         await session.flush()
         report.invoices_issued += len(new)
@@ -203,5 +186,31 @@ class BillingSweeps:
 
     @staticmethod
     async def _last_number(session: AsyncSession) -> int:
-        latest = (await session.execute(select(func.max(InvoiceRow.number)))).scalar_one_or_none()
-        return int(latest.removeprefix(NUMBER_PREFIX)) if latest else 0
+        return await last_invoice_number(session)
+
+
+async def last_invoice_number(session: AsyncSession) -> int:
+    """The sequential part of the newest invoice number (numbers are zero-padded)."""
+    latest = (await session.execute(select(func.max(InvoiceRow.number)))).scalar_one_or_none()
+    return int(latest.removeprefix(NUMBER_PREFIX)) if latest else 0
+
+
+def invoice_row(
+    subscription_id: int, planned: PlannedInvoice, number: int, now: dt.datetime, status: str = "issued"
+) -> InvoiceRow:
+    return InvoiceRow(
+        subscription_id=subscription_id,
+        sequence=planned.sequence,
+        number=f"{NUMBER_PREFIX}{number:09d}",
+        kind=planned.kind.value,
+        period_start=planned.period.first_date,
+        period_end=planned.period.last_date,
+        issue_date=planned.issue_date,
+        due_date=planned.due_date,
+        subtotal=planned.subtotal,
+        iva_rate=planned.iva_rate,
+        iva=planned.iva,
+        total=planned.total,
+        status=status,
+        created_at=now,
+    )

@@ -30,10 +30,18 @@ SECURITY_HEADERS = {
 }
 
 
-def create_app(engine: Engine, database: AsyncEngine) -> FastAPI:
+def create_app(
+    engine: Engine, database: AsyncEngine, background: Callable[[], Callable[[], None]] | None = None
+) -> FastAPI:
+    """`background`, when given, starts work that lives as long as the server (the scheduler)
+    and returns the function that stops it."""
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        stop = background() if background else None
         yield
+        if stop:
+            stop()
         await database.dispose()
 
     app = FastAPI(title="perseo-bot", version=__version__, lifespan=lifespan)
