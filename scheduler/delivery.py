@@ -151,10 +151,11 @@ class DeliveryWorker:
         rate = self.rates.get(channel)
         if not rate:
             return
-        wait = self._last_send.get(channel, 0.0) + 1.0 / rate - time.monotonic()
-        if wait > 0:
-            await asyncio.sleep(wait)
-        self._last_send[channel] = time.monotonic()
+        now = time.monotonic()
+        slot = max(now, self._last_send.get(channel, 0.0) + 1.0 / rate)  # fixed slots: no drift
+        self._last_send[channel] = slot
+        if slot > now:
+            await asyncio.sleep(slot - now)
 
     async def _record(
         self, row_id: int, attempts: int, result: DeliveryResult, now: dt.datetime, report: DeliveryReport
@@ -178,7 +179,9 @@ class DeliveryWorker:
             values |= {"status": "failed", "last_error": reason}
             report.failed += 1
             report.errors.append(f"outbox {row_id}: {reason}")
-        async with self.sessions.begin() as session:
-            await session.execute(
+        # One small commit per message: after a crash at most the message in flight is resent.
+        engine = self.sessions.kw["bind"]
+        async with engine.begin() as connection:
+            await connection.execute(
                 update(OutboxRow).where(OutboxRow.id == row_id, OutboxRow.status == "sending").values(**values)
             )

@@ -154,6 +154,19 @@ def planned_invoice(
     return _invoice(sequence, InvoiceKind.MONTHLY, issue, _month(*billed), to_cents(price), rules, iva)
 
 
+def first_sequence_from(
+    price: Decimal, signup: dt.date, day: dt.date, rules: BillingRules, iva: Sequence[IvaRate]
+) -> int:
+    """The first invoice sequence issued on or after `day` (O(1): no walk from the signup)."""
+    months = (day.year * 12 + day.month) - (signup.year * 12 + signup.month)
+    sequence = max(1, months)
+    while sequence > 1 and planned_invoice(price, signup, sequence - 1, rules, iva).issue_date >= day:
+        sequence -= 1
+    while planned_invoice(price, signup, sequence, rules, iva).issue_date < day:
+        sequence += 1
+    return sequence
+
+
 def _invoice(
     sequence: int,
     kind: InvoiceKind,

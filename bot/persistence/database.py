@@ -61,6 +61,9 @@ def _make_sqlite_transactions_serialisable(engine: AsyncEngine) -> None:
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
+        # Safe with WAL: a crashed process loses nothing committed; only a power cut can drop the
+        # last commits. It spares an fsync per commit (one per delivered message).
+        cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.close()
 

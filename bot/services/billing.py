@@ -11,14 +11,21 @@ import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import case, func, select, update
+from sqlalchemy import case, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.domain.billing import BillingRules, InvoiceStatus, PlannedInvoice, planned_invoice, state_from_summary
+from bot.domain.billing import (
+    BillingRules,
+    InvoiceStatus,
+    PlannedInvoice,
+    first_sequence_from,
+    planned_invoice,
+    state_from_summary,
+)
 from bot.domain.tax import IvaRate
 from bot.persistence.tables import CustomerRow, DistributorRow, InvoiceRow, SubscriptionRow
 from bot.services.notifications import CustomerContact, InvoiceInfo, Notifier
-from scheduler.outbox import enqueue
+from scheduler.outbox import enqueue_many
 
 NUMBER_PREFIX = "001-001-"
 
@@ -78,31 +85,35 @@ class BillingSweeps:
             .where(SubscriptionRow.state != "ended")
         )
         counter = await self._last_number(session)
-        new: list[InvoiceRow] = []
+        new: list[dict[str, object]] = []
         for subscription, last in (await session.execute(query)).all():
             until = min(today, subscription.cancelled_on) if subscription.cancelled_on else today
-            sequence = last + 1
-            while True:
-                planned = planned_invoice(
-                    subscription.monthly_price, subscription.signup_date, sequence, self.rules, self.iva
-                )
-                if planned.issue_date > until:
-                    break
-                sequence += 1
-                if planned.issue_date < subscription.billed_from:
-                    continue  # billed by the distributor's previous system
+            if until < subscription.billed_from:
+                continue
+            price, signup = subscription.monthly_price, subscription.signup_date
+            # invoices before billed_from belong to the distributor's previous system
+            sequence = max(last + 1, first_sequence_from(price, signup, subscription.billed_from, self.rules, self.iva))
+            while (planned := planned_invoice(price, signup, sequence, self.rules, self.iva)).issue_date <= until:
                 counter += 1
-                new.append(invoice_row(subscription.id, planned, counter, now))
-        session.add_all(new)
-        await session.flush()
-        report.invoices_issued += len(new)
-        contacts = await self._contacts(session, {i.subscription_id for i in new})
-        for invoice in new:
-            contact = contacts[invoice.subscription_id]
-            message = self.notifier.to_customer(
-                "invoice_issued", f"invoice:{invoice.id}:issued", contact, info_of(invoice)
+                new.append(invoice_values(subscription.id, planned, counter, now))
+                sequence += 1
+        # Plain executemany, then read the new rows back: the sweep holds the single-writer lock,
+        # so every invoice above the previous highest id is one of ours.
+        before = (await session.execute(select(func.coalesce(func.max(InvoiceRow.id), 0)))).scalar_one()
+        for start in range(0, len(new), 1000):
+            await session.execute(insert(InvoiceRow), new[start : start + 1000])
+        created = list(
+            (await session.execute(select(InvoiceRow).where(InvoiceRow.id > before).order_by(InvoiceRow.id))).scalars()
+        )
+        report.invoices_issued += len(created)
+        contacts = await self._contacts(session, {i.subscription_id for i in created})
+        messages = [
+            self.notifier.to_customer(
+                "invoice_issued", f"invoice:{invoice.id}:issued", contacts[invoice.subscription_id], info_of(invoice)
             )
-            report.reminders_planned += await enqueue(session, message, now)
+            for invoice in created
+        ]
+        report.reminders_planned += await enqueue_many(session, messages, now)
 
     async def update_states(self, session: AsyncSession, today: dt.date, now: dt.datetime, report: SweepReport) -> None:
         overdue = await session.execute(
@@ -143,14 +154,19 @@ class BillingSweeps:
             subscription.state = state.value
         await session.flush()
         contacts = await self._contacts(session, {s for s, _ in newly_suspended})
-        for subscription_id, invoice_id in newly_suspended:
-            invoice = await session.get(InvoiceRow, invoice_id)
-            if invoice is None:
-                continue
-            message = self.notifier.to_customer(
-                "suspended", f"invoice:{invoice_id}:suspended", contacts[subscription_id], info_of(invoice)
+        invoices = {
+            i.id: i
+            for i in (
+                await session.execute(select(InvoiceRow).where(InvoiceRow.id.in_([i for _, i in newly_suspended])))
+            ).scalars()
+        }
+        messages = [
+            self.notifier.to_customer(
+                "suspended", f"invoice:{invoice_id}:suspended", contacts[subscription_id], info_of(invoices[invoice_id])
             )
-            report.reminders_planned += await enqueue(session, message, now)
+            for subscription_id, invoice_id in newly_suspended
+        ]
+        report.reminders_planned += await enqueue_many(session, messages, now)
 
     async def plan_reminders(
         self, session: AsyncSession, today: dt.date, now: dt.datetime, report: SweepReport
@@ -163,12 +179,12 @@ class BillingSweeps:
         )
         invoices = list((await session.execute(query)).scalars())
         contacts = await self._contacts(session, {i.subscription_id for i in invoices})
+        messages = []
         for invoice in invoices:
             kind, suffix = ("due_today", "due-0") if invoice.due_date == today else ("due_soon", "due-2")
-            message = self.notifier.to_customer(
-                kind, f"invoice:{invoice.id}:{suffix}", contacts[invoice.subscription_id], info_of(invoice)
-            )
-            report.reminders_planned += await enqueue(session, message, now)
+            key = f"invoice:{invoice.id}:{suffix}"
+            messages.append(self.notifier.to_customer(kind, key, contacts[invoice.subscription_id], info_of(invoice)))
+        report.reminders_planned += await enqueue_many(session, messages, now)
 
     async def _contacts(self, session: AsyncSession, subscription_ids: set[int]) -> dict[int, CustomerContact]:
         contacts: dict[int, CustomerContact] = {}
@@ -195,22 +211,26 @@ async def last_invoice_number(session: AsyncSession) -> int:
     return int(latest.removeprefix(NUMBER_PREFIX)) if latest else 0
 
 
+def invoice_values(subscription_id: int, planned: PlannedInvoice, number: int, now: dt.datetime) -> dict[str, object]:
+    return {
+        "subscription_id": subscription_id,
+        "sequence": planned.sequence,
+        "number": f"{NUMBER_PREFIX}{number:09d}",
+        "kind": planned.kind.value,
+        "period_start": planned.period.first_date,
+        "period_end": planned.period.last_date,
+        "issue_date": planned.issue_date,
+        "due_date": planned.due_date,
+        "subtotal": planned.subtotal,
+        "iva_rate": planned.iva_rate,
+        "iva": planned.iva,
+        "total": planned.total,
+        "status": InvoiceStatus.ISSUED.value,
+        "created_at": now,
+    }
+
+
 def invoice_row(
     subscription_id: int, planned: PlannedInvoice, number: int, now: dt.datetime, status: str = "issued"
 ) -> InvoiceRow:
-    return InvoiceRow(
-        subscription_id=subscription_id,
-        sequence=planned.sequence,
-        number=f"{NUMBER_PREFIX}{number:09d}",
-        kind=planned.kind.value,
-        period_start=planned.period.first_date,
-        period_end=planned.period.last_date,
-        issue_date=planned.issue_date,
-        due_date=planned.due_date,
-        subtotal=planned.subtotal,
-        iva_rate=planned.iva_rate,
-        iva=planned.iva,
-        total=planned.total,
-        status=status,
-        created_at=now,
-    )
+    return InvoiceRow(**{**invoice_values(subscription_id, planned, number, now), "status": status})

@@ -138,3 +138,16 @@ def test_due_dates_issue_dates_and_amounts(signup: dt.date, price: Decimal) -> N
     for invoice in prorated:
         exact = price * (31 - day) / 30
         assert abs(invoice.subtotal - exact) <= Decimal("0.005")
+
+
+@settings(max_examples=300, deadline=None)
+@given(signup=signups, offset=st.integers(min_value=0, max_value=2000), price=prices)
+def test_first_sequence_from_finds_the_first_invoice_on_or_after_a_day(
+    signup: dt.date, offset: int, price: Decimal
+) -> None:
+    from bot.domain.billing import first_sequence_from, planned_invoice
+
+    day = signup + dt.timedelta(days=offset)
+    sequence = first_sequence_from(price, signup, day, RULES, IVA)
+    assert planned_invoice(price, signup, sequence, RULES, IVA).issue_date >= day
+    assert sequence == 1 or planned_invoice(price, signup, sequence - 1, RULES, IVA).issue_date < day
