@@ -10,6 +10,7 @@ from sqlalchemy import select, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.persistence.database import dialect_of
 from bot.persistence.tables import SchedulerStateRow
 from bot.services.billing import BillingSweeps, SweepReport
 from scheduler.delivery import DeliveryReport, DeliveryWorker
@@ -47,7 +48,7 @@ class Ticker:
     async def sweep(self, now: dt.datetime) -> tuple[SweepReport | None, str | None]:
         """Run the sweeps unless another process is running them or the clock went back."""
         async with self.sessions.begin() as session:
-            if session.bind.dialect.name == "postgresql":
+            if dialect_of(session) == "postgresql":
                 locked = (
                     await session.execute(text("SELECT pg_try_advisory_xact_lock(:k)"), {"k": SWEEP_LOCK})
                 ).scalar()
@@ -61,7 +62,7 @@ class Ticker:
                     "it passes that time; nothing is undone"
                 )
             report = await self.sweeps.run(session, now.astimezone(self.zone).date(), now)
-            insert = postgresql.insert if session.bind.dialect.name == "postgresql" else sqlite.insert
+            insert = postgresql.insert if dialect_of(session) == "postgresql" else sqlite.insert
             statement = insert(SchedulerStateRow).values(name=LAST_SWEEP, value=now)
             await session.execute(
                 statement.on_conflict_do_update(index_elements=["name"], set_={"value": statement.excluded.value})

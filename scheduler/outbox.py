@@ -17,7 +17,9 @@ from dataclasses import dataclass
 from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.elements import ColumnElement
 
+from bot.persistence.database import dialect_of
 from bot.persistence.tables import InvoiceRow, OutboxRow
 
 # Reminders about an invoice that are pointless once it is reported, paid or voided.
@@ -39,7 +41,7 @@ class OutboxMessage:
 
 async def enqueue(session: AsyncSession, message: OutboxMessage, now: dt.datetime) -> bool:
     """Store the message unless its key exists. True when it was new."""
-    insert = postgresql.insert if session.bind.dialect.name == "postgresql" else sqlite.insert
+    insert = postgresql.insert if dialect_of(session) == "postgresql" else sqlite.insert
     statement = (
         insert(OutboxRow)
         .values(
@@ -67,7 +69,7 @@ async def enqueue_many(session: AsyncSession, messages: list[OutboxMessage], now
 
     (No RETURNING here: with it, SQLite drivers insert row by row, 30x slower at 100,000.)
     """
-    insert = postgresql.insert if session.bind.dialect.name == "postgresql" else sqlite.insert
+    insert = postgresql.insert if dialect_of(session) == "postgresql" else sqlite.insert
     statement = insert(OutboxRow).on_conflict_do_nothing(index_elements=["idempotency_key"])
     added = 0
     for start in range(0, len(messages), 1000):
@@ -87,8 +89,8 @@ async def enqueue_many(session: AsyncSession, messages: list[OutboxMessage], now
     return added
 
 
-def _claimable(now: dt.datetime, kinds: frozenset[str] | None) -> list[object]:
-    conditions: list[object] = [
+def _claimable(now: dt.datetime, kinds: frozenset[str] | None) -> list[ColumnElement[bool]]:
+    conditions: list[ColumnElement[bool]] = [
         or_(
             and_(OutboxRow.status == "pending", OutboxRow.next_attempt_at <= now),
             and_(OutboxRow.status == "sending", OutboxRow.lease_until < now),  # a worker died
@@ -110,7 +112,7 @@ async def claim(
     """Take up to `limit` due rows for this worker, in the caller's (short) transaction."""
     conditions = _claimable(now, kinds)
     query = select(OutboxRow).where(*conditions).order_by(OutboxRow.id).limit(limit)
-    if session.bind.dialect.name == "postgresql":
+    if dialect_of(session) == "postgresql":
         rows = list((await session.execute(query.with_for_update(skip_locked=True))).scalars())
         for row in rows:
             row.status, row.lease_until, row.attempts = "sending", now + lease, row.attempts + 1

@@ -9,7 +9,7 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import event
 from sqlalchemy.engine import Connection
-from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
@@ -22,6 +22,11 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
         _make_sqlite_transactions_serialisable(engine)
         return engine
     return create_async_engine(url, pool_pre_ping=True, **kwargs)
+
+
+def dialect_of(session: AsyncSession) -> str:
+    """'sqlite' or 'postgresql': the few statements that differ (upserts, locks) ask this."""
+    return session.sync_session.get_bind().dialect.name
 
 
 def sessionmaker(engine: AsyncEngine) -> async_sessionmaker[Any]:

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.accounts import Accounts, NoAccounts
 from bot.engine import Clock
 from bot.messages import FlowState, Message
+from bot.persistence.database import dialect_of
 from bot.persistence.tables import ConversationRow, MessageRow
 from bot.store import OpenTurn, PendingTurn, StoredInbound
 
@@ -90,7 +91,7 @@ class SqlConversationStore:
             "created_at": message.received_at,
             "updated_at": message.received_at,
         }
-        dialect = session.bind.dialect.name
+        dialect = dialect_of(session)
         insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
         await session.execute(insert(ConversationRow).values(**values).on_conflict_do_nothing())
         return (

@@ -153,6 +153,7 @@ class SqlAccounts:
         if found is None or found[3] is None:
             return "Este chat ya no está vinculado a una cuenta."
         customer, _, distributor, subscription = found
+        assert subscription is not None
         invoice = await self.session.get(InvoiceRow, details.invoice_id)
         if invoice is None or invoice.subscription_id != subscription.id:
             return "Esa factura no pertenece a su cuenta."
@@ -232,6 +233,7 @@ class SqlAccounts:
         if found is None or found[3] is None:
             return None
         customer, _, distributor, subscription = found
+        assert subscription is not None
         if subscription.cancelled_on is None:
             subscription.cancelled_on = today
             if subscription.state == "active":

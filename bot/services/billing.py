@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import case, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -58,7 +59,27 @@ def info_of(invoice: InvoiceRow) -> InvoiceInfo:
     )
 
 
+CHUNK = 5000  # subscriptions per step: keeps a 100,000-customer sweep under 300 MB
+INVOICE_INFO = (
+    InvoiceRow.id,
+    InvoiceRow.subscription_id,
+    InvoiceRow.number,
+    InvoiceRow.total,
+    InvoiceRow.due_date,
+    InvoiceRow.period_start,
+    InvoiceRow.period_end,
+)
+
+
+def info_from(row: Any) -> InvoiceInfo:
+    """InvoiceInfo from a row of INVOICE_INFO columns."""
+    return InvoiceInfo(row.id, row.number, row.total, row.due_date, row.period_start, row.period_end)
+
+
 class BillingSweeps:
+    """Works on plain column tuples, CHUNK subscriptions at a time (not ORM objects): the
+    sweep of the 25th touches every customer, and its memory must not grow with them."""
+
     def __init__(self, rules: BillingRules, iva: Sequence[IvaRate], notifier: Notifier) -> None:
         self.rules = rules
         self.iva = iva
@@ -80,40 +101,44 @@ class BillingSweeps:
             .subquery()
         )
         query = (
-            select(SubscriptionRow, func.coalesce(last_sequence.c.last, 0))
+            select(
+                SubscriptionRow.id,
+                SubscriptionRow.monthly_price,
+                SubscriptionRow.signup_date,
+                SubscriptionRow.billed_from,
+                SubscriptionRow.cancelled_on,
+                func.coalesce(last_sequence.c.last, 0),
+            )
             .outerjoin(last_sequence, last_sequence.c.subscription_id == SubscriptionRow.id)
             .where(SubscriptionRow.state != "ended")
+            .order_by(SubscriptionRow.id)
         )
-        counter = await self._last_number(session)
-        new: list[dict[str, object]] = []
-        for subscription, last in (await session.execute(query)).all():
-            until = min(today, subscription.cancelled_on) if subscription.cancelled_on else today
-            if until < subscription.billed_from:
+        counter = await last_invoice_number(session)
+        subscriptions = (await session.execute(query)).all()
+        for start in range(0, len(subscriptions), CHUNK):
+            new: list[dict[str, object]] = []
+            for sid, price, signup, billed_from, cancelled_on, last in subscriptions[start : start + CHUNK]:
+                until = min(today, cancelled_on) if cancelled_on else today
+                if until < billed_from:
+                    continue
+                # invoices before billed_from belong to the distributor's previous system
+                sequence = max(last + 1, first_sequence_from(price, signup, billed_from, self.rules, self.iva))
+                while (planned := planned_invoice(price, signup, sequence, self.rules, self.iva)).issue_date <= until:
+                    counter += 1
+                    new.append(invoice_values(sid, planned, counter, now))
+                    sequence += 1
+            if not new:
                 continue
-            price, signup = subscription.monthly_price, subscription.signup_date
-            # invoices before billed_from belong to the distributor's previous system
-            sequence = max(last + 1, first_sequence_from(price, signup, subscription.billed_from, self.rules, self.iva))
-            while (planned := planned_invoice(price, signup, sequence, self.rules, self.iva)).issue_date <= until:
-                counter += 1
-                new.append(invoice_values(subscription.id, planned, counter, now))
-                sequence += 1
-        # Plain executemany, then read the new rows back: the sweep holds the single-writer lock,
-        # so every invoice above the previous highest id is one of ours.
-        before = (await session.execute(select(func.coalesce(func.max(InvoiceRow.id), 0)))).scalar_one()
-        for start in range(0, len(new), 1000):
-            await session.execute(insert(InvoiceRow), new[start : start + 1000])
-        created = list(
-            (await session.execute(select(InvoiceRow).where(InvoiceRow.id > before).order_by(InvoiceRow.id))).scalars()
-        )
-        report.invoices_issued += len(created)
-        contacts = await self._contacts(session, {i.subscription_id for i in created})
-        messages = [
-            self.notifier.to_customer(
-                "invoice_issued", f"invoice:{invoice.id}:issued", contacts[invoice.subscription_id], info_of(invoice)
-            )
-            for invoice in created
-        ]
-        report.reminders_planned += await enqueue_many(session, messages, now)
+            # Plain executemany, then read the new rows back: the sweep holds the single-writer
+            # lock, so every invoice above the previous highest id is one of ours.
+            before = (await session.execute(select(func.coalesce(func.max(InvoiceRow.id), 0)))).scalar_one()
+            for batch in range(0, len(new), 1000):
+                await session.execute(insert(InvoiceRow), new[batch : batch + 1000])
+            created = (
+                await session.execute(select(*INVOICE_INFO).where(InvoiceRow.id > before).order_by(InvoiceRow.id))
+            ).all()
+            report.invoices_issued += len(created)
+            await self._notify(session, "invoice_issued", "issued", created, now, report)
 
     async def update_states(self, session: AsyncSession, today: dt.date, now: dt.datetime, report: SweepReport) -> None:
         overdue = await session.execute(
@@ -135,55 +160,72 @@ class BillingSweeps:
             .subquery()
         )
         query = (
-            select(SubscriptionRow, summary.c.billed_until, summary.c.first_overdue)
+            select(
+                SubscriptionRow.id,
+                SubscriptionRow.state,
+                SubscriptionRow.cancelled_on,
+                summary.c.billed_until,
+                summary.c.first_overdue,
+            )
             .outerjoin(summary, summary.c.subscription_id == SubscriptionRow.id)
             .where(SubscriptionRow.state != "ended")
         )
-        newly_suspended: list[tuple[int, int]] = []
-        for subscription, billed_until, first_overdue in (await session.execute(query)).all():
-            state = state_from_summary(first_overdue is not None, billed_until, subscription.cancelled_on, today)
-            if state.value == subscription.state:
+        changes: list[dict[str, object]] = []
+        suspended_invoices: list[int] = []
+        for sid, current, cancelled_on, billed_until, first_overdue in (await session.execute(query)).all():
+            state = state_from_summary(first_overdue is not None, billed_until, cancelled_on, today).value
+            if state == current:
                 continue
-            if state.value == "suspended":
+            changes.append({"id": sid, "state": state})
+            if state == "suspended":
                 report.suspended += 1
-                newly_suspended.append((subscription.id, first_overdue))
-            elif subscription.state == "suspended":
+                suspended_invoices.append(first_overdue)
+            elif current == "suspended":
                 report.lifted += 1
-            if state.value == "ended":
+            if state == "ended":
                 report.ended += 1
-            subscription.state = state.value
-        await session.flush()
-        contacts = await self._contacts(session, {s for s, _ in newly_suspended})
-        invoices = {
-            i.id: i
-            for i in (
-                await session.execute(select(InvoiceRow).where(InvoiceRow.id.in_([i for _, i in newly_suspended])))
-            ).scalars()
-        }
-        messages = [
-            self.notifier.to_customer(
-                "suspended", f"invoice:{invoice_id}:suspended", contacts[subscription_id], info_of(invoices[invoice_id])
-            )
-            for subscription_id, invoice_id in newly_suspended
-        ]
-        report.reminders_planned += await enqueue_many(session, messages, now)
+        if changes:  # ORM bulk UPDATE by primary key: one executemany
+            await session.execute(update(SubscriptionRow), changes)
+        for start in range(0, len(suspended_invoices), CHUNK):
+            ids = suspended_invoices[start : start + CHUNK]
+            rows = (await session.execute(select(*INVOICE_INFO).where(InvoiceRow.id.in_(ids)))).all()
+            await self._notify(session, "suspended", "suspended", rows, now, report)
 
     async def plan_reminders(
         self, session: AsyncSession, today: dt.date, now: dt.datetime, report: SweepReport
     ) -> None:
         """2 days before the due day (or 1, if the 2-day sweep was missed) and on the due day."""
-        query = select(InvoiceRow).where(
-            InvoiceRow.status == InvoiceStatus.ISSUED.value,
-            InvoiceRow.due_date >= today,
-            InvoiceRow.due_date <= today + dt.timedelta(days=2),
+        query = (
+            select(*INVOICE_INFO)
+            .where(
+                InvoiceRow.status == InvoiceStatus.ISSUED.value,
+                InvoiceRow.due_date >= today,
+                InvoiceRow.due_date <= today + dt.timedelta(days=2),
+            )
+            .order_by(InvoiceRow.id)
         )
-        invoices = list((await session.execute(query)).scalars())
+        invoices = (await session.execute(query)).all()
+        for start in range(0, len(invoices), CHUNK):
+            chunk = invoices[start : start + CHUNK]
+            await self._notify(session, "due_today", "due-0", [i for i in chunk if i.due_date == today], now, report)
+            await self._notify(session, "due_soon", "due-2", [i for i in chunk if i.due_date != today], now, report)
+
+    async def _notify(
+        self,
+        session: AsyncSession,
+        kind: str,
+        suffix: str,
+        invoices: Sequence[Any],
+        now: dt.datetime,
+        report: SweepReport,
+    ) -> None:
+        if not invoices:
+            return
         contacts = await self._contacts(session, {i.subscription_id for i in invoices})
-        messages = []
-        for invoice in invoices:
-            kind, suffix = ("due_today", "due-0") if invoice.due_date == today else ("due_soon", "due-2")
-            key = f"invoice:{invoice.id}:{suffix}"
-            messages.append(self.notifier.to_customer(kind, key, contacts[invoice.subscription_id], info_of(invoice)))
+        messages = [
+            self.notifier.to_customer(kind, f"invoice:{i.id}:{suffix}", contacts[i.subscription_id], info_from(i))
+            for i in invoices
+        ]
         report.reminders_planned += await enqueue_many(session, messages, now)
 
     async def _contacts(self, session: AsyncSession, subscription_ids: set[int]) -> dict[int, CustomerContact]:
@@ -191,18 +233,27 @@ class BillingSweeps:
         ids = sorted(subscription_ids)
         for start in range(0, len(ids), 1000):
             query = (
-                select(SubscriptionRow.id, CustomerRow, DistributorRow)
+                select(
+                    SubscriptionRow.id,
+                    CustomerRow.id,
+                    CustomerRow.razon_social,
+                    CustomerRow.contact_name,
+                    CustomerRow.email,
+                    CustomerRow.ruc,
+                    DistributorRow.name,
+                    DistributorRow.email,
+                )
                 .join(CustomerRow, CustomerRow.id == SubscriptionRow.customer_id)
                 .join(DistributorRow, DistributorRow.id == CustomerRow.distributor_id)
                 .where(SubscriptionRow.id.in_(ids[start : start + 1000]))
             )
-            for subscription_id, customer, distributor in (await session.execute(query)).all():
-                contacts[subscription_id] = contact_of(customer, distributor)
+            for sid, customer_id, company, contact, email, ruc, distributor, distributor_email in (
+                await session.execute(query)
+            ).all():
+                contacts[sid] = CustomerContact(
+                    customer_id, company, contact, email, ruc, distributor, distributor_email
+                )
         return contacts
-
-    @staticmethod
-    async def _last_number(session: AsyncSession) -> int:
-        return await last_invoice_number(session)
 
 
 async def last_invoice_number(session: AsyncSession) -> int:

@@ -17,12 +17,13 @@ from pathlib import Path
 from typing import Any
 
 import phonenumbers
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from stdnum.ec import ruc as ruc_number
 from stdnum.exceptions import ValidationError
 
+from bot.persistence.database import dialect_of
 from bot.persistence.tables import CustomerRow, DistributorRow, PlanRow, SubscriptionRow
 
 FIELDS = (
@@ -238,8 +239,8 @@ async def import_customers(
     distributor_ids = await _upsert_distributors(session, records)
     plan_ids = {name: pid for pid, name in (await session.execute(select(PlanRow.id, PlanRow.name))).all()}
     created = updated = 0
-    insert = postgresql.insert if session.bind.dialect.name == "postgresql" else sqlite.insert
-    statement = insert(CustomerRow)
+    upsert_into = postgresql.insert if dialect_of(session) == "postgresql" else sqlite.insert
+    statement = upsert_into(CustomerRow)
     updatable = ("razon_social", "contact_name", "email", "phone", "plan_id", "signup_date", "distributor_id")
     upsert = statement.on_conflict_do_update(
         index_elements=["ruc"],
@@ -324,4 +325,4 @@ async def _open_missing_subscriptions(session: AsyncSession, now: dt.datetime, t
         for cid, pid, signup, price in (await session.execute(query)).all()
     ]
     for start in range(0, len(rows), BATCH):
-        await session.execute(SubscriptionRow.__table__.insert(), rows[start : start + BATCH])
+        await session.execute(insert(SubscriptionRow), rows[start : start + BATCH])
