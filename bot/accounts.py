@@ -94,6 +94,8 @@ class Accounts(Protocol):
 
     async def cancel_plan(self, conversation_id: int, today: dt.date, now: dt.datetime) -> dt.date | None: ...
 
+    def store_receipt(self, extension: str, data: bytes) -> str: ...  # where it was kept
+
 
 class NoAccounts:
     """Anonymous, one-shot conversations: never linked, nothing sent."""
@@ -115,3 +117,6 @@ class NoAccounts:
 
     async def cancel_plan(self, conversation_id: int, today: dt.date, now: dt.datetime) -> dt.date | None:
         return None
+
+    def store_receipt(self, extension: str, data: bytes) -> str:
+        raise RuntimeError("anonymous one-shot conversations keep no files")

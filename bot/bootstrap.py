@@ -85,4 +85,7 @@ def build_sql_store(settings: Settings, sessions: async_sessionmaker[AsyncSessio
 
     notifier = Notifier(load_templates(resolve_pack_dir(settings.knowledge_pack)))
     key = settings.hashing_key()
-    return SqlConversationStore(sessions, system_clock, accounts=lambda session: SqlAccounts(session, key, notifier))
+    receipts = settings.receipts_dir
+    return SqlConversationStore(
+        sessions, system_clock, accounts=lambda session: SqlAccounts(session, key, notifier, receipts)
+    )

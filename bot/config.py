@@ -37,6 +37,7 @@ class Settings(BaseSettings):
     smtp_use_tls: bool = Field(False, description="Connect with implicit TLS (port 465).")
     mail_from: str = Field("Perseo WEB <no-reply@perseo.ec>", description="From: of every mail.")
     mail_dir: Path = Field(Path("var/mail"), description="Where mails are written as .eml without SMTP.")
+    receipts_dir: Path = Field(Path("var/receipts"), description="Where payment receipt files are kept.")
     send_window_start: dt.time = Field(dt.time(8, 0), description="Proactive messages not before (local).")
     send_window_end: dt.time = Field(dt.time(20, 0), description="Proactive messages not after (local).")
     secret_key: str | None = Field(

@@ -7,6 +7,7 @@ import zoneinfo
 from dataclasses import dataclass, field
 
 from bot.accounts import Accounts, NoAccounts
+from bot.messages import Attachment
 from knowledge.pack import Pack
 from knowledge.retrieval import Retriever
 
@@ -20,6 +21,7 @@ class Turn:
     conversation_id: int = 0
     accounts: Accounts = field(default_factory=NoAccounts)  # bound to this turn's transaction
     zone: zoneinfo.ZoneInfo = GUAYAQUIL
+    attachments: tuple[Attachment, ...] = ()
 
     @property
     def today(self) -> dt.date:

@@ -40,6 +40,7 @@ class Engine:
                 inbound.conversation_id,
                 open_turn.accounts,
                 self.zone,
+                message.attachments,
             )
             step = await self.router.decide(turn, open_turn.state)
             open_turn.finish(step.outcome, step.state)

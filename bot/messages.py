@@ -13,12 +13,22 @@ from typing import Any
 
 
 @dataclass(frozen=True)
+class Attachment:
+    """A file the customer sent (a receipt photo or PDF)."""
+
+    filename: str
+    content_type: str  # as the channel declared it; the bytes decide what it really is
+    data: bytes
+
+
+@dataclass(frozen=True)
 class Message:
     channel: str  # "webchat", "terminal", "cli"; later "telegram", "whatsapp"
     user_id: str  # the channel's id of the chat (session id, chat id, phone number)
     text: str
     received_at: dt.datetime  # timezone-aware
     external_id: str | None = None  # the channel's message id, when it has one
+    attachments: tuple[Attachment, ...] = ()
 
 
 @dataclass(frozen=True)

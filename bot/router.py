@@ -14,7 +14,7 @@ from bot.context import Knowledge, Turn
 from bot.flows import Step, cancel_plan, clarify, link_account, report_payment
 from bot.handlers import account, answer, bad_input, cancellation, fallback, handoff, payment, smalltalk
 from bot.handlers.common import HANDOFF_OPTION
-from bot.messages import FlowState, Outcome
+from bot.messages import FlowState, Outcome, Reply
 from knowledge.retrieval import Match
 from knowledge.text import fold
 
@@ -73,6 +73,12 @@ class Router:
                 return await self._continue_after_link(turn, step)
             if unreadable is not None:  # a stray emoji does not abandon the dialogue
                 return Step(unreadable, state)
+        if turn.attachments and not turn.text.strip():
+            text = (
+                "Recibí su archivo, pero no estoy esperando ninguno. Si es el comprobante de un pago, "
+                "escriba «reportar un pago» y se lo pediré en el paso correspondiente."
+            )
+            return Step(Outcome((Reply(text),), fallback=True, source="input.unexpected_file"), state)
         if unreadable is not None:
             return Step(unreadable, None)
         return await self._understand(turn)

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 import datetime as dt
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from bot.engine import Engine
 from bot.handlers.common import TOPIC_OPTIONS
-from bot.messages import Message
+from bot.messages import Attachment, Message
 
 CHANNEL = "webchat"
 MAX_TEXT_CHARS = 100_000  # beyond this the API answers 422; the bot politely caps far below
@@ -18,6 +20,12 @@ MAX_TEXT_CHARS = 100_000  # beyond this the API answers 422; the bot politely ca
 WELCOME = "¡Hola! Soy el asistente virtual de Perseo WEB. ¿En qué le puedo ayudar?"
 
 router = APIRouter()
+
+
+class AttachmentIn(BaseModel):
+    filename: str = Field(min_length=1, max_length=200)
+    content_type: str = Field(max_length=100)
+    data_base64: str = Field(max_length=14_000_000, description="The file, base64 (at most ~10 MB).")
 
 
 class ChatIn(BaseModel):
@@ -30,6 +38,7 @@ class ChatIn(BaseModel):
         description="Any id the client keeps for the conversation (letters, digits, _ . : -).",
     )
     text: str = Field(max_length=MAX_TEXT_CHARS, description="What the customer wrote.")
+    attachment: AttachmentIn | None = Field(None, description="A file, e.g. a payment receipt.")
 
 
 class ReplyOut(BaseModel):
@@ -45,11 +54,19 @@ class ChatOut(BaseModel):
 @router.post("/api/chat", response_model=ChatOut)
 async def chat(body: ChatIn, request: Request) -> ChatOut:
     engine: Engine = request.app.state.engine
+    attachments: tuple[Attachment, ...] = ()
+    if body.attachment is not None:
+        try:
+            data = base64.b64decode(body.attachment.data_base64, validate=True)
+        except (binascii.Error, ValueError):
+            raise HTTPException(422, "attachment.data_base64 is not valid base64") from None
+        attachments = (Attachment(body.attachment.filename, body.attachment.content_type, data),)
     message = Message(
         channel=CHANNEL,
         user_id=body.session_id,
         text=body.text,
         received_at=dt.datetime.now(dt.UTC),
+        attachments=attachments,
     )
     outcome = await engine.handle(message)
     return ChatOut(

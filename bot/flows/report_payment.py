@@ -14,6 +14,7 @@ from bot import format as fmt
 from bot.accounts import AccountView, PaymentDetails
 from bot.context import Turn
 from bot.domain.parsing import ParseError, parse_amount, parse_day
+from bot.domain.receipts import ReceiptError, receipt_extension
 from bot.flows import Step
 from bot.messages import FlowState, Outcome, Reply
 from knowledge.text import fold
@@ -28,7 +29,9 @@ QUESTIONS = {
     "bank": "¿En qué banco? (por ejemplo Pichincha, Guayaquil, Produbanco)",
     "method": "¿Fue depósito o transferencia?",
     "reference": "¿Cuál es el número de comprobante o referencia?",
+    "receipt": "Si tiene la foto o el PDF del comprobante, envíelo ahora (máximo 10 MB); si no, escriba «no».",
 }
+SKIP_RECEIPT = frozenset({"no", "no tengo", "sin comprobante", "omitir", "continuar", "despues"})
 ORDER = ("amount", "paid_on", "bank", "method", "reference")
 
 
@@ -53,6 +56,11 @@ def start(account: AccountView) -> Step:
 async def resume(turn: Turn, data: dict[str, object]) -> Step | None:
     answer = turn.text.strip()
     folded = fold(answer)
+    if data.get("step") == "receipt":
+        return _receipt(turn, folded, dict(data))
+    if turn.attachments:
+        text = "Recibí un archivo, pero ahora necesito otro dato. " + QUESTIONS.get(str(data.get("step")), "")
+        return Step(_outcome(text.strip()), FlowState(NAME, dict(data)))
     if folded in NO and data.get("step") != "confirm":
         return Step(_outcome("Listo, no registré ningún pago. ¿En qué más le ayudo?"), None)
     step = str(data.get("step"))
@@ -75,13 +83,32 @@ async def resume(turn: Turn, data: dict[str, object]) -> Step | None:
         state["step"] = next_step
         options = ("Depósito", "Transferencia") if next_step == "method" else ()
         return Step(_outcome(QUESTIONS[next_step], options), FlowState(NAME, state))
+    state["step"] = "receipt"
+    return Step(_outcome(QUESTIONS["receipt"], ("Continuar sin comprobante",)), FlowState(NAME, state))
+
+
+def _receipt(turn: Turn, folded: str, state: dict[str, object]) -> Step:
+    if turn.attachments:
+        attachment = turn.attachments[0]
+        try:
+            extension = receipt_extension(attachment.data)
+        except ReceiptError as problem:
+            return Step(_outcome(f"{problem} {QUESTIONS['receipt']}"), FlowState(NAME, state))
+        state["receipt_path"] = turn.accounts.store_receipt(extension, attachment.data)
+    elif folded not in SKIP_RECEIPT and folded != "continuar sin comprobante":
+        return Step(_outcome(QUESTIONS["receipt"], ("Continuar sin comprobante",)), FlowState(NAME, state))
+    return _summary(state)
+
+
+def _summary(state: dict[str, object]) -> Step:
     state["step"] = "confirm"
+    receipt = "adjunto" if state.get("receipt_path") else "sin comprobante"
     summary = (
         f"Voy a registrar este pago de la factura {state['number']}:\n"
         f"• Valor: {fmt.money(Decimal(str(state['amount'])))}\n"
         f"• Fecha: {fmt.long_date(dt.date.fromisoformat(str(state['paid_on'])))}\n"
         f"• Banco: {state['bank']}\n• Forma: {state['method']}\n• Referencia: {state['reference']}\n"
-        "¿Está correcto?"
+        f"• Comprobante: {receipt}\n¿Está correcto?"
     )
     return Step(_outcome(summary, ("Sí, enviar", "No, cancelar")), FlowState(NAME, state))
 
@@ -128,6 +155,7 @@ async def _confirm(turn: Turn, folded: str, state: dict[str, object]) -> Step:
         bank=str(state["bank"]),
         method=str(state["method"]),
         reference=str(state["reference"]),
+        receipt_path=str(state["receipt_path"]) if state.get("receipt_path") else None,
     )
     problem = await turn.accounts.report_payment(turn.conversation_id, details, turn.now)
     if problem:

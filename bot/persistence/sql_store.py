@@ -37,7 +37,12 @@ class SqlConversationStore:
             row = MessageRow(
                 conversation_id=conversation_id,
                 direction="in",
-                text=storable(message.text),
+                text=storable(
+                    message.text
+                    + "".join(
+                        f" [adjunto: {a.filename}, {a.content_type}, {len(a.data)} bytes]" for a in message.attachments
+                    )
+                ),
                 external_id=message.external_id,
                 created_at=message.received_at,
             )

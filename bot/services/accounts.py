@@ -13,6 +13,7 @@ import datetime as dt
 import hashlib
 import hmac
 import secrets
+from pathlib import Path
 
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
@@ -55,10 +56,20 @@ def mask_email(address: str) -> str:
 
 
 class SqlAccounts:
-    def __init__(self, session: AsyncSession, key: bytes, notifier: Notifier) -> None:
+    def __init__(
+        self, session: AsyncSession, key: bytes, notifier: Notifier, receipts_dir: Path = Path("var/receipts")
+    ) -> None:
         self.session = session
         self.key = key
         self.notifier = notifier
+        self.receipts_dir = receipts_dir
+
+    def store_receipt(self, extension: str, data: bytes) -> str:
+        """Keep a receipt file under a random name; the path goes into the payment report."""
+        self.receipts_dir.mkdir(parents=True, exist_ok=True)
+        path = self.receipts_dir / f"{dt.date.today():%Y%m%d}-{secrets.token_hex(8)}.{extension}"
+        path.write_bytes(data)
+        return str(path)
 
     # --- linking ---------------------------------------------------------------------------
 

@@ -19,7 +19,7 @@ from bot.channels import webchat
 from bot.engine import Engine
 
 HERE = Path(__file__).resolve().parent
-MAX_BODY_BYTES = 1_000_000
+MAX_BODY_BYTES = 15_000_000  # a 10 MB receipt, base64-encoded, fits
 
 # No inline script or style: customer text can never become code on the page.
 SECURITY_HEADERS = {

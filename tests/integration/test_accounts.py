@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 from sqlalchemy import select
@@ -14,7 +15,7 @@ from bot.bootstrap import billing_rules, iva_schedule
 from bot.config import Settings
 from bot.context import GUAYAQUIL, Knowledge
 from bot.engine import Engine
-from bot.messages import Message
+from bot.messages import Attachment, Message
 from bot.persistence.database import sessionmaker
 from bot.persistence.sql_store import SqlConversationStore
 from bot.persistence.tables import (
@@ -47,16 +48,27 @@ class Clock:
 class Chat:
     """One customer's conversation with the bot."""
 
-    def __init__(self, database: AsyncEngine, knowledge: Knowledge, clock: Clock, user: str = "maria") -> None:
+    def __init__(
+        self,
+        database: AsyncEngine,
+        knowledge: Knowledge,
+        clock: Clock,
+        user: str = "maria",
+        receipts_dir: Path | None = None,
+    ) -> None:
+        receipts = receipts_dir or Path("var/receipts")
         store = SqlConversationStore(
-            sessionmaker(database), clock, accounts=lambda session: SqlAccounts(session, b"test-key", NOTIFIER)
+            sessionmaker(database),
+            clock,
+            accounts=lambda session: SqlAccounts(session, b"test-key", NOTIFIER, receipts),
         )
         self.engine = Engine(Router(knowledge, 2000), store, clock, GUAYAQUIL)
         self.clock = clock
         self.user = user
 
-    async def say(self, text: str) -> str:
-        outcome = await self.engine.handle(Message("webchat", self.user, text, self.clock()))
+    async def say(self, text: str, *attachments: Attachment) -> str:
+        message = Message("webchat", self.user, text, self.clock(), attachments=attachments)
+        outcome = await self.engine.handle(message)
         self.last = outcome
         return "\n".join(r.text for r in outcome.replies)
 
@@ -144,9 +156,9 @@ async def test_unknown_ruc_gets_the_same_answer_and_locks_after_five_tries(world
         assert (await session.execute(select(OutboxRow).where(OutboxRow.kind == "link_code"))).first() is None
 
 
-async def test_report_a_payment(world) -> None:  # type: ignore[no-untyped-def]
+async def test_report_a_payment(world, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     database, knowledge, clock, _ = world
-    chat = Chat(database, knowledge, clock)
+    chat = Chat(database, knowledge, clock, receipts_dir=tmp_path / "receipts")
     await _link(chat, database)
     assert "¿Qué factura pagó?" in await chat.say("quiero reportar un pago")
     assert "¿Cuánto pagó?" in await chat.say("1")
@@ -156,8 +168,13 @@ async def test_report_a_payment(world) -> None:  # type: ignore[no-untyped-def]
     assert "banco" in await chat.say("ayer")
     assert "depósito o transferencia" in await chat.say("Pichincha")
     assert "referencia" in await chat.say("transferencia")
-    summary = await chat.say("ABC-778812")
-    assert "$63,25" in summary and "2 de diciembre de 2026" in summary
+    assert "comprobante" in await chat.say("ABC-778812")
+    refused = await chat.say("", Attachment("notas.txt", "text/plain", b"hola"))
+    assert "JPG, PNG o WebP" in refused
+    too_big = await chat.say("", Attachment("foto.jpg", "image/jpeg", b"\xff\xd8\xff" + b"0" * (10 * 1024 * 1024)))
+    assert "máximo es 10 MB" in too_big
+    summary = await chat.say("", Attachment("recibo.pdf", "application/octet-stream", b"%PDF-1.7 recibo"))
+    assert "$63,25" in summary and "2 de diciembre de 2026" in summary and "Comprobante: adjunto" in summary
     assert "Registré su reporte" in await chat.say("sí")
     async with sessionmaker(database)() as session:
         report = (await session.execute(select(PaymentReportRow))).scalar_one()
@@ -169,6 +186,7 @@ async def test_report_a_payment(world) -> None:  # type: ignore[no-untyped-def]
         "Pichincha",
         "pending",
     )
+    assert report.receipt_path and Path(report.receipt_path).read_bytes() == b"%PDF-1.7 recibo"
     assert invoice is not None and invoice.status == "reported"
     assert "payment_reported_to_distributor" in kinds
     second = await chat.say("quiero reportar un pago")  # only the other invoice is still open
@@ -185,9 +203,9 @@ async def test_a_suspended_customer_is_reactivated_by_a_report(world) -> None:  
     await _link(chat, database, "por que esta suspendido mi sistema")
     status = chat.last.replies[-1].text
     assert "suspendido" in status and "001-001-000000001" in status
-    for answer in ("quiero reportar un pago", "1", "63.25", "hoy", "Guayaquil", "deposito", "998877", "si"):
+    for answer in ("quiero reportar un pago", "1", "63.25", "hoy", "Guayaquil", "deposito", "998877", "no", "si"):
         await chat.say(answer)
-    for answer in ("reportar un pago", "40,05", "hoy", "Guayaquil", "deposito", "998878", "si"):
+    for answer in ("reportar un pago", "40,05", "hoy", "Guayaquil", "deposito", "998878", "no", "si"):
         reply = await chat.say(answer)
     assert "Registré su reporte" in reply
     async with sessionmaker(database)() as session:

@@ -102,7 +102,7 @@ async def test_odd_text_gets_a_polite_reply(client: httpx.AsyncClient, text: str
 async def test_oversized_text_and_body_are_refused(client: httpx.AsyncClient) -> None:
     too_long = await client.post("/api/chat", json={"session_id": "big", "text": "a" * 100_001})
     assert too_long.status_code == 422
-    huge = await client.post("/api/chat", content=b"x" * 1_000_001, headers={"content-type": "application/json"})
+    huge = await client.post("/api/chat", content=b"x" * 15_000_001, headers={"content-type": "application/json"})
     assert huge.status_code == 413
 
 
@@ -113,3 +113,17 @@ async def test_page_is_spanish_and_locked_down(client: httpx.AsyncClient) -> Non
     assert "script-src" not in response.headers["content-security-policy"]  # default-src 'self' only
     assert "default-src 'self'" in response.headers["content-security-policy"]
     assert (await client.get("/static/chat.js")).status_code == 200
+
+
+async def test_attachment_contract(client: httpx.AsyncClient) -> None:
+    import base64
+
+    def attached(data: str) -> dict[str, object]:
+        return {"filename": "r.pdf", "content_type": "application/pdf", "data_base64": data}
+
+    pdf = base64.b64encode(b"%PDF-1.4 recibo").decode()
+    ok = await client.post("/api/chat", json={"session_id": "f1", "text": "", "attachment": attached(pdf)})
+    assert ok.status_code == 200, ok.text
+    assert "no estoy esperando" in ok.json()["replies"][0]["text"]
+    bad = await client.post("/api/chat", json={"session_id": "f1", "text": "", "attachment": attached("%%%")})
+    assert bad.status_code == 422 and "base64" in bad.text

@@ -248,3 +248,24 @@ async def test_unknown_channel_is_a_permanent_failure(database: AsyncEngine) -> 
         await enqueue(session, OutboxMessage("x:1", "due_soon", "fax", "123", "s", "b"), at("2026-12-01"))
     report = await DeliveryWorker(sessionmaker(database), {}, WINDOW).run_once(at("2026-12-01", 10))
     assert report.failed == 1 and "fax" in report.errors[0]
+
+
+async def test_two_processes_ticking_at_once_issue_everything_once(
+    database: AsyncEngine, settings: Settings, customer: int, tmp_path: Path
+) -> None:
+    """PostgreSQL: the advisory lock lets one sweep run and the other skip; SQLite: the
+    write lock makes the second wait and find nothing new. Either way, nothing twice."""
+    other = clone_engine(database)
+    try:
+        first, second = ticker(database, settings, tmp_path / "a"), ticker(other, settings, tmp_path / "b")
+        reports = await asyncio.gather(first.tick(at("2026-11-25")), second.tick(at("2026-11-25")))
+    finally:
+        await other.dispose()
+    issued = sum(r.sweeps.invoices_issued for r in reports if r.sweeps)
+    assert issued == 2
+    async with sessionmaker(database)() as session:
+        numbers = [i.number for i in (await session.execute(select(InvoiceRow))).scalars()]
+    assert len(numbers) == len(set(numbers)) == 2
+    rows = await outbox(database)
+    assert Counter(r.kind for r in rows) == {"invoice_issued": 2}
+    assert sum(r.delivery.sent for r in reports) == 2  # each message sent by exactly one of them

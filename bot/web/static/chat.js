@@ -64,16 +64,18 @@
     item.scrollIntoView({ block: "end" });
   }
 
-  async function submit(text) {
-    if (!text.trim()) return;
-    addMessage("user", text);
+  async function submit(text, attachment) {
+    if (!text.trim() && !attachment) return;
+    addMessage("user", attachment ? "📎 " + attachment.filename : text);
     send.disabled = true;
     status.textContent = "Escribiendo…";
+    const payload = { session_id: sessionId(), text: text };
+    if (attachment) payload.attachment = attachment;
     try {
       const response = await fetch("/api/chat", {
         method: "POST",
         headers: { "Content-Type": "application/json" },
-        body: JSON.stringify({ session_id: sessionId(), text: text }),
+        body: JSON.stringify(payload),
       });
       if (!response.ok) throw new Error("HTTP " + response.status);
       const data = await response.json();
@@ -98,6 +100,23 @@
       event.preventDefault();
       form.requestSubmit();
     }
+  });
+
+  const file = document.getElementById("file");
+  file.addEventListener("change", () => {
+    const chosen = file.files[0];
+    file.value = "";
+    if (!chosen) return;
+    if (chosen.size > 10 * 1024 * 1024) {
+      status.textContent = "El archivo supera 10 MB. Envíe una foto más liviana o el PDF.";
+      return;
+    }
+    const reader = new FileReader();
+    reader.onload = () => {
+      const data = String(reader.result).split(",")[1] || "";
+      submit("", { filename: chosen.name, content_type: chosen.type, data_base64: data });
+    };
+    reader.readAsDataURL(chosen);
   });
 
   // The welcome message is rendered by the server; wire its option buttons.
