@@ -136,3 +136,10 @@ def test_customer_html_is_shown_as_text(page, attack: str) -> None:  # type: ign
     assert page.locator(".msg--user img, .msg--user script, .msg--user b").count() == 0
     page.wait_for_timeout(200)
     assert page.dialogs == []
+
+
+def test_a_receipt_can_be_attached(page) -> None:  # type: ignore[no-untyped-def]
+    page.set_input_files("#file", files=[{"name": "recibo.pdf", "mimeType": "application/pdf", "buffer": b"%PDF-1.4"}])
+    page.locator(".msg--bot").nth(1).wait_for()
+    assert page.locator(".msg--user .msg__text").first.inner_text() == "📎 recibo.pdf"
+    assert "reportar un pago" in page.locator(".msg--bot .msg__text").nth(1).inner_text()
