@@ -14,6 +14,8 @@ from pathlib import Path
 
 from stdnum.ec import ruc as ruc_number
 
+from bot.services.importer import FIELDS
+
 PLANS = ("Emprendedor", "Pyme", "Empresarial")
 MOBILE_PREFIXES = (8, 9)  # 098, 099: ranges libphonenumber knows as assigned
 
@@ -34,19 +36,7 @@ def write(count: int, path: Path, seed: int = 7) -> None:
     start = dt.date(2024, 1, 1)
     with path.open("w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
-        writer.writerow(
-            [
-                "ruc",
-                "razon_social",
-                "contacto",
-                "email",
-                "telefono",
-                "plan",
-                "fecha_alta",
-                "distribuidor",
-                "email_distribuidor",
-            ]
-        )
+        writer.writerow(FIELDS)
         serial = 0
         written = 0
         seen: set[str] = set()

@@ -44,20 +44,7 @@ async def enqueue(session: AsyncSession, message: OutboxMessage, now: dt.datetim
     insert = postgresql.insert if dialect_of(session) == "postgresql" else sqlite.insert
     statement = (
         insert(OutboxRow)
-        .values(
-            idempotency_key=message.key,
-            kind=message.kind,
-            channel=message.channel,
-            recipient=message.recipient,
-            subject=message.subject,
-            body=message.body,
-            customer_id=message.customer_id,
-            invoice_id=message.invoice_id,
-            status="pending",
-            attempts=0,
-            next_attempt_at=now,
-            created_at=now,
-        )
+        .values(**_row(message, now))
         .on_conflict_do_nothing(index_elements=["idempotency_key"])
         .returning(OutboxRow.id)
     )
@@ -76,17 +63,27 @@ async def enqueue_many(session: AsyncSession, messages: list[OutboxMessage], now
         batch = messages[start : start + 1000]
         keys = [m.key for m in batch]
         existing = (await session.execute(select(func.count()).where(OutboxRow.idempotency_key.in_(keys)))).scalar_one()
-        rows = [
-            {
-                "idempotency_key": m.key, "kind": m.kind, "channel": m.channel, "recipient": m.recipient,
-                "subject": m.subject, "body": m.body, "customer_id": m.customer_id, "invoice_id": m.invoice_id,
-                "status": "pending", "attempts": 0, "next_attempt_at": now, "created_at": now,
-            }
-            for m in batch
-        ]  # fmt: skip
+        rows = [_row(m, now) for m in batch]
         await session.execute(statement, rows)
         added += len(set(keys)) - existing
     return added
+
+
+def _row(message: OutboxMessage, now: dt.datetime) -> dict[str, object]:
+    return {
+        "idempotency_key": message.key,
+        "kind": message.kind,
+        "channel": message.channel,
+        "recipient": message.recipient,
+        "subject": message.subject,
+        "body": message.body,
+        "customer_id": message.customer_id,
+        "invoice_id": message.invoice_id,
+        "status": "pending",
+        "attempts": 0,
+        "next_attempt_at": now,
+        "created_at": now,
+    }
 
 
 def _claimable(now: dt.datetime, kinds: frozenset[str] | None) -> list[ColumnElement[bool]]:
