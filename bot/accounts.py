@@ -40,6 +40,10 @@ class AccountView:
     distributor: str
     distributor_email: str
     invoices: tuple[InvoiceView, ...]  # newest first
+    purchased_minutes: int = 0
+    consumed_minutes: int = 0
+    remaining_minutes: int = 0
+    recent_sessions: tuple[tuple[dt.date, int, str], ...] = ()  # (day, minutes, topic), newest first
 
     @property
     def open_invoices(self) -> list[InvoiceView]:

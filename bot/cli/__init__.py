@@ -13,6 +13,7 @@ import typer
 
 from bot.cli import accounts, ops
 from bot.cli.common import load_settings, memory_engine, migrate, redacted, sql_engine
+from bot.cli.hours import hours_app
 from bot.cli.kb import kb_app
 
 app = typer.Typer(
@@ -25,6 +26,7 @@ app.add_typer(accounts.import_app, name="import")
 app.add_typer(accounts.plans_app, name="plans")
 app.add_typer(accounts.billing_app, name="billing")
 app.add_typer(accounts.payments_app, name="payments")
+app.add_typer(hours_app, name="hours")
 app.add_typer(ops.scheduler_app, name="scheduler")
 app.add_typer(ops.outbox_app, name="outbox")
 app.command("demo")(ops.demo)

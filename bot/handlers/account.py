@@ -11,6 +11,7 @@ from typing import Any
 from bot import format as fmt
 from bot.accounts import AccountView, InvoiceView
 from bot.context import Knowledge, Turn
+from bot.domain.hours import duration_text
 from bot.flows import Step, link_account
 from bot.messages import Outcome, Reply
 
@@ -115,15 +116,31 @@ def status(account: AccountView) -> Reply:
     return Reply(f"El sistema de {account.company} está activo (plan {account.plan}).", (INVOICES_OPTION,))
 
 
+LOW_MINUTES = 60  # below this, the answer says how to get more hours
+
+
 def hours(account: AccountView, facts: Mapping[str, Any]) -> Reply:
     support = facts["support"]
-    if account.included_hours == 0:
+    price = (
+        f"{support['currency']} {support['hourly_rate']} por hora o fracción, más IVA "
+        f"({support['currency']} {support['hourly_total']})"
+    )
+    total = account.included_hours * 60 + account.purchased_minutes
+    if total == 0 and account.consumed_minutes == 0:
         return Reply(
             f"Su plan {account.plan} no incluye horas de implementación. Le recomendamos contratar al menos "
-            f"{support['recommended_advisory_hours_text']} de asesoría remota; sin horas, el soporte cuesta "
-            f"{support['currency']} {support['hourly_rate']} por hora o fracción, más IVA."
+            f"{support['recommended_advisory_hours_text']} de asesoría remota; sin horas, el soporte cuesta {price}."
         )
-    return Reply(
-        f"Su plan {account.plan} incluye {account.included_hours} horas de implementación. Las consultas que "
-        "atienda su asesor se descuentan de esas horas; él lleva el registro de lo consumido."
-    )
+    lines = [
+        f"A {account.company} le quedan {duration_text(account.remaining_minutes)} de implementación "
+        f"(usó {duration_text(account.consumed_minutes)} de {duration_text(total)})."
+    ]
+    if account.recent_sessions:
+        lines.append("Últimas sesiones:")
+        lines += [f"• {day:%d/%m/%Y}: {minutes} min, {topic}" for day, minutes, topic in account.recent_sessions]
+    if account.remaining_minutes < LOW_MINUTES:
+        lines.append(
+            f"Le queda poco tiempo: para comprar más horas pida un paquete a {account.distributor}. "
+            f"Sin horas, el soporte cuesta {price}."
+        )
+    return Reply("\n".join(lines))

@@ -290,3 +290,49 @@ class SchedulerStateRow(Base):
 
     name: Mapped[str] = mapped_column(String(50), primary_key=True)
     value: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+
+
+class HourPackRow(Base):
+    """Implementation hours bought on top of the plan's."""
+
+    __tablename__ = "hour_packs"
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    customer_id: Mapped[int] = mapped_column(Id, ForeignKey("customers.id", ondelete="CASCADE"), index=True)
+    minutes: Mapped[int] = mapped_column(Integer)
+    note: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+
+
+class SupportSessionRow(Base):
+    """Time an advisor spent with a customer: what came out of their hours, what was paid."""
+
+    __tablename__ = "support_sessions"
+    __table_args__ = (CheckConstraint("minutes > 0", name="ck_support_sessions_minutes"),)
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    customer_id: Mapped[int] = mapped_column(Id, ForeignKey("customers.id", ondelete="CASCADE"), index=True)
+    advisor: Mapped[str] = mapped_column(String(200))
+    started_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    minutes: Mapped[int] = mapped_column(Integer)
+    covered_minutes: Mapped[int] = mapped_column(Integer)
+    paid_minutes: Mapped[int] = mapped_column(Integer)
+    topic: Mapped[str] = mapped_column(String(300))
+    channel: Mapped[str] = mapped_column(String(20))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+
+
+class SupportChargeRow(Base):
+    """Paid support for one session: every started hour beyond the customer's hours."""
+
+    __tablename__ = "support_charges"
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    session_id: Mapped[int] = mapped_column(Id, ForeignKey("support_sessions.id", ondelete="CASCADE"), unique=True)
+    customer_id: Mapped[int] = mapped_column(Id, ForeignKey("customers.id", ondelete="CASCADE"), index=True)
+    hours_billed: Mapped[int] = mapped_column(Integer)
+    subtotal: Mapped[Decimal] = mapped_column(Money())
+    iva_rate: Mapped[Decimal] = mapped_column(Rate())
+    iva: Mapped[Decimal] = mapped_column(Money())
+    total: Mapped[Decimal] = mapped_column(Money())
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())

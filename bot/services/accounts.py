@@ -40,6 +40,7 @@ from bot.persistence.tables import (
     SubscriptionRow,
 )
 from bot.services.billing import contact_of, info_of
+from bot.services.hours import ledger
 from bot.services.notifications import Notifier
 from scheduler.outbox import enqueue
 
@@ -142,7 +143,12 @@ class SqlAccounts:
         facts = [InvoiceFacts(i.due_date, i.period_end, InvoiceStatus(i.status)) for i in invoices]
         cancelled_on = subscription.cancelled_on if subscription else None
         state = subscription_state(facts, today, cancelled_on).value if subscription else "ended"
+        hours = await ledger(self.session, customer.id)
         return AccountView(
+            purchased_minutes=hours.purchased_minutes,
+            consumed_minutes=hours.consumed_minutes,
+            remaining_minutes=hours.remaining_minutes,
+            recent_sessions=tuple((s.started_at.date(), s.minutes, s.topic) for s in hours.recent),
             customer_id=customer.id,
             company=customer.razon_social,
             contact=customer.contact_name,

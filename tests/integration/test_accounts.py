@@ -248,3 +248,21 @@ async def test_a_new_question_leaves_the_verification(
     chat = Chat(database, knowledge, clock)  # type: ignore[arg-type]
     await chat.say("cuanto debo")
     assert "01" in await chat.say("cual es la clave del facturador")
+
+
+async def test_hours_left_for_a_linked_customer(world) -> None:  # type: ignore[no-untyped-def]
+    from decimal import Decimal
+
+    from bot.services.hours import log_session
+
+    database, knowledge, clock, _ = world
+    async with sessionmaker(database).begin() as session:
+        await log_session(
+            session, "1792205859001", 95, topic="Configurar la firma", advisor="ana", channel="phone",
+            started_at=clock.now, now=clock.now, hourly_rate=Decimal("25.00"), iva_rate=Decimal("0.15"),
+        )
+    chat = Chat(database, knowledge, clock)
+    await _link(chat, database, "cuantas horas me quedan")
+    answer = chat.last.replies[-1].text
+    assert "le quedan 25 min" in answer and "usó 1 h 35 min de 2 h" in answer
+    assert "Configurar la firma" in answer and "poco tiempo" in answer and "28.75" in answer

@@ -145,3 +145,16 @@ def test_payments_decided_from_the_cli(env: dict[str, str], tmp_path: Path) -> N
     assert {"payment_reported_to_distributor", "payment_confirmed"} <= kinds
     decided = json.loads(run("payments", "list", "--status", "all", "--json", env=env).stdout)
     assert [r["status"] for r in decided] == ["confirmed"]
+
+
+def test_hours_commands(env: dict[str, str]) -> None:
+    assert run("demo", env=env).returncode == 0
+    logged = run("hours", "log", "1899100014001", "10", "--topic", "Facturar", "--advisor", "ana", env=env)
+    assert logged.returncode == 0 and "$28,75" in logged.stdout  # Emprendedor: no hours included
+    assert run("hours", "add-pack", "1899100014001", "2", env=env).returncode == 0
+    shown = json.loads(run("hours", "show", "1899100014001", "--json", env=env).stdout)
+    assert (shown["purchased_minutes"], shown["remaining_minutes"]) == (120, 120)
+    charges = json.loads(run("hours", "charges", "--json", env=env).stdout)
+    assert [(c["hours_billed"], c["total"]) for c in charges] == [(1, "28.75")]
+    bad = run("hours", "log", "1899100014001", "601", "--topic", "x", "--advisor", "y", env=env)
+    assert bad.returncode == 1 and "1 to 600" in bad.stderr
