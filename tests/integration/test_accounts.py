@@ -258,8 +258,16 @@ async def test_hours_left_for_a_linked_customer(world) -> None:  # type: ignore[
     database, knowledge, clock, _ = world
     async with sessionmaker(database).begin() as session:
         await log_session(
-            session, "1792205859001", 95, topic="Configurar la firma", advisor="ana", channel="phone",
-            started_at=clock.now, now=clock.now, hourly_rate=Decimal("25.00"), iva_rate=Decimal("0.15"),
+            session,
+            "1792205859001",
+            95,
+            topic="Configurar la firma",
+            advisor="ana",
+            channel="phone",
+            started_at=clock.now,
+            now=clock.now,
+            hourly_rate=Decimal("25.00"),
+            iva_rate=Decimal("0.15"),
         )
     chat = Chat(database, knowledge, clock)
     await _link(chat, database, "cuantas horas me quedan")

@@ -21,8 +21,16 @@ RUC = "1792205859001"
 async def _log(database: AsyncEngine, minutes: int, topic: str = "Firma electrónica"):  # type: ignore[no-untyped-def]
     async with sessionmaker(database).begin() as session:
         return await log_session(
-            session, RUC, minutes, topic=topic, advisor="ana@sierra.ec", channel="phone", started_at=NOW,
-            now=NOW, hourly_rate=Decimal("25.00"), iva_rate=Decimal("0.15"),
+            session,
+            RUC,
+            minutes,
+            topic=topic,
+            advisor="ana@sierra.ec",
+            channel="phone",
+            started_at=NOW,
+            now=NOW,
+            hourly_rate=Decimal("25.00"),
+            iva_rate=Decimal("0.15"),
         )
 
 
