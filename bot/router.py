@@ -140,8 +140,3 @@ class Router:
             return Step(step.outcome, None)
         replies = step.outcome.replies + follow.outcome.replies
         return Step(replace(follow.outcome, replies=replies), follow.state)
-
-
-def describe(outcome: Outcome) -> str:
-    """One line per reply (logs, debugging)."""
-    return " | ".join(r.text.replace("\n", " ")[:80] for r in outcome.replies)

@@ -257,3 +257,30 @@ def payments_reject(
 ) -> None:
     """The payment could not be verified: the invoice is pending again."""
     _decide(report_id, False, reason)
+
+
+customers_app = typer.Typer(help="Customer contracts.", no_args_is_help=True)
+
+
+@customers_app.command("recontract")
+def customers_recontract(
+    ruc: Annotated[str, typer.Argument(help="The RUC of a customer whose plan ended.")],
+    start: Annotated[str, typer.Option("--from", help="Start of the new contract, YYYY-MM-DD.")],
+) -> None:
+    """Start a new monthly contract after the end (billed from that day, at the plan's price)."""
+    from bot.services.billing import ContractError, recontract
+
+    try:
+        day = dt.date.fromisoformat(start)
+    except ValueError:
+        raise typer.BadParameter(f"{start!r} is not a date (YYYY-MM-DD)", param_hint="--from") from None
+
+    async def work(session: AsyncSession) -> int:
+        return await recontract(session, ruc, day, dt.datetime.now(dt.UTC))
+
+    try:
+        subscription = in_session(load_settings(), work)
+    except ContractError as problem:
+        typer.echo(str(problem), err=True)
+        raise typer.Exit(1) from None
+    typer.echo(f"New contract {subscription} for {ruc} from {day}; the next scheduler tick issues its first invoice.")

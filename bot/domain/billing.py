@@ -273,10 +273,3 @@ def state_from_summary(
     if has_overdue:
         return SubscriptionState.SUSPENDED
     return SubscriptionState.CANCELLING if cancelled_on is not None else SubscriptionState.ACTIVE
-
-
-def access_after_end_months(requested_months: int, minimum: int) -> int:
-    """A new contract to regain access after the end covers at least `minimum` months."""
-    if requested_months < 1:
-        raise ValueError("a contract covers at least one month")
-    return max(requested_months, minimum)

@@ -24,7 +24,7 @@ from bot.domain.billing import (
     state_from_summary,
 )
 from bot.domain.tax import IvaRate
-from bot.persistence.tables import CustomerRow, DistributorRow, InvoiceRow, SubscriptionRow
+from bot.persistence.tables import CustomerRow, DistributorRow, InvoiceRow, PlanRow, SubscriptionRow
 from bot.services.notifications import CustomerContact, InvoiceInfo, Notifier
 from scheduler.outbox import enqueue_many
 
@@ -285,3 +285,39 @@ def invoice_row(
     subscription_id: int, planned: PlannedInvoice, number: int, now: dt.datetime, status: str = "issued"
 ) -> InvoiceRow:
     return InvoiceRow(**{**invoice_values(subscription_id, planned, number, now), "status": status})
+
+
+class ContractError(ValueError):
+    """The customer cannot start a new contract (unknown, or the current one has not ended)."""
+
+
+async def recontract(session: AsyncSession, ruc: str, start: dt.date, now: dt.datetime) -> int:
+    """A new monthly contract for a customer whose plan ended (the letter: to see their data
+    again they contract at least one month; the first invoice always covers 30 days)."""
+    customer = (await session.execute(select(CustomerRow).where(CustomerRow.ruc == ruc))).scalar_one_or_none()
+    if customer is None:
+        raise ContractError(f"no customer with RUC {ruc}")
+    current = (
+        await session.execute(
+            select(SubscriptionRow)
+            .where(SubscriptionRow.customer_id == customer.id)
+            .order_by(SubscriptionRow.id.desc())
+            .limit(1)
+        )
+    ).scalar_one_or_none()
+    if current is not None and current.state != "ended":
+        raise ContractError(f"{customer.razon_social} still has a {current.state} contract; it must end first")
+    plan = await session.get(PlanRow, customer.plan_id)
+    assert plan is not None
+    subscription = SubscriptionRow(
+        customer_id=customer.id,
+        plan_id=plan.id,
+        monthly_price=plan.monthly_price,
+        signup_date=start,
+        billed_from=start,
+        state="active",
+        created_at=now,
+    )
+    session.add(subscription)
+    await session.flush()
+    return subscription.id

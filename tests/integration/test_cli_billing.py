@@ -158,3 +158,17 @@ def test_hours_commands(env: dict[str, str]) -> None:
     assert [(c["hours_billed"], c["total"]) for c in charges] == [(1, "28.75")]
     bad = run("hours", "log", "1899100014001", "601", "--topic", "x", "--advisor", "y", env=env)
     assert bad.returncode == 1 and "1 to 600" in bad.stderr
+
+
+def test_an_ended_customer_contracts_again(env: dict[str, str]) -> None:
+    import datetime as dt
+
+    assert run("demo", env=env).returncode == 0
+    refused = run("customers", "recontract", "1899100014001", "--from", "2030-01-10", env=env)
+    assert refused.returncode == 1 and "must end first" in refused.stderr
+    start = (dt.date.today() + dt.timedelta(days=1)).isoformat()
+    again = run("customers", "recontract", "2499100070001", "--from", start, env=env)  # Librería Cuenca: ended
+    assert again.returncode == 0, again.stderr
+    tick = json.loads(run("scheduler", "tick", "--now", f"{start}T10:00", "--json", "--no-delivery", env=env).stdout)
+    assert tick["sweeps"]["invoices_issued"] >= 1  # the new contract's first invoice (30 days at least)
+    assert run("customers", "recontract", "2499100070001", "--from", start, env=env).returncode == 1
