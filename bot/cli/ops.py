@@ -147,9 +147,7 @@ def demo() -> None:
         return await load_demo(session, today, now, billing_rules(settings), iva_schedule(settings))
 
     for customer, state in in_session(settings, work):
-        typer.echo(
-            f"{customer.ruc}  {state:<10}  {customer.company} ({customer.description}); mail to {customer.email}"
-        )
+        typer.echo(f"{customer.ruc}  {state:<10}  {customer.company} ({customer.description}), {customer.email}")
     typer.echo(
         f"Link the web chat to one of them: ask «cuánto debo», give the RUC, read the code in {settings.mail_dir}/"
     )

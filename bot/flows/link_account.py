@@ -96,7 +96,7 @@ async def _check_code(turn: Turn, data: dict[str, object], digits: str) -> Step:
     result = await turn.accounts.check_code(turn.conversation_id, ruc, digits, turn.now)
     if result.outcome == CodeCheck.LINKED:
         return Step(
-            _outcome(f"¡Listo! Este chat quedó vinculado a {result.company}.", "link.done"),
+            _outcome(f"¡Listo! Este chat quedó vinculado a {(result.company or '').rstrip('.')}.", "link.done"),
             FlowState("linked", {"then": then}),
         )
     if result.outcome == CodeCheck.WRONG:
