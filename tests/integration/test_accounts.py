@@ -274,3 +274,38 @@ async def test_hours_left_for_a_linked_customer(world) -> None:  # type: ignore[
     answer = chat.last.replies[-1].text
     assert "le quedan 25 min" in answer and "usó 1 h 35 min de 2 h" in answer
     assert "Configurar la firma" in answer and "poco tiempo" in answer and "28.75" in answer
+
+
+async def test_a_second_report_for_the_same_invoice_is_refused(world) -> None:  # type: ignore[no-untyped-def]
+    from decimal import Decimal
+
+    from bot.accounts import PaymentDetails
+    from bot.services.payments import decide
+
+    database, knowledge, clock, _ = world
+    chat = Chat(database, knowledge, clock)
+    await _link(chat, database)
+    async with sessionmaker(database)() as session:
+        invoice = (await session.execute(select(InvoiceRow).order_by(InvoiceRow.id))).scalars().first()
+        conversation_id = (await session.execute(select(ChatLinkRow.conversation_id))).scalar_one()
+    assert invoice is not None
+    details = PaymentDetails(invoice.id, Decimal("63.25"), dt.date(2026, 12, 2), "Pichincha", "deposito", "A1")
+    async with sessionmaker(database).begin() as session:
+        accounts = SqlAccounts(session, b"test-key", NOTIFIER)
+        assert await accounts.report_payment(conversation_id, details, clock.now) is None
+        again = await accounts.report_payment(conversation_id, details, clock.now)
+    assert again is not None and "Ya tenemos un reporte" in again
+    async with sessionmaker(database).begin() as session:  # rejected: the invoice is open again
+        report = (await session.execute(select(PaymentReportRow))).scalar_one()
+        await decide(
+            session,
+            report.id,
+            accept=False,
+            reason="no consta",
+            notifier=NOTIFIER,
+            now=clock.now,
+            today=clock.now.date(),
+        )
+    async with sessionmaker(database).begin() as session:
+        accounts = SqlAccounts(session, b"test-key", NOTIFIER)
+        assert await accounts.report_payment(conversation_id, details, clock.now) is None  # may report again
