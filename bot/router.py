@@ -97,6 +97,8 @@ class Router:
         results = self.knowledge.retriever.search(turn.text, limit=5)
         best = results.best
         if best is None or best.score < thresholds.suggest:
+            if len(folded.split()) <= 4 and answer.leading_greeting(turn.text, self.knowledge):
+                return Step(smalltalk.handle("greeting", 1.0), None)  # "buenas noches señores"
             return Step(fallback.handle(best.score if best else 0.0), None)
         ambiguous = results.is_ambiguous(thresholds.ambiguity_margin)
         if best.score >= thresholds.answer and not ambiguous:

@@ -38,12 +38,12 @@ async def handle(turn: Turn, knowledge: Knowledge, article_id: str, confidence: 
 def article_outcome(turn: Turn, knowledge: Knowledge, article_id: str, confidence: float) -> Outcome:
     article = knowledge.pack.article(article_id)
     text = article.body
-    if _leading_greeting(turn.text, knowledge):
+    if leading_greeting(turn.text, knowledge):
         text = f"¡Hola! {text}"
     return Outcome((Reply(text),), source=article.id, confidence=confidence)
 
 
-def _leading_greeting(text: str, knowledge: Knowledge) -> bool:
+def leading_greeting(text: str, knowledge: Knowledge) -> bool:
     """'Buenas, es mi primer ingreso...' gets a greeting back before the answer."""
     folded = fold(text)
     greetings = knowledge.pack.intents.get("smalltalk.greeting", ())
