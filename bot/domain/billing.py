@@ -198,24 +198,6 @@ def first_invoices(
     return [next(invoices) for _ in range(count)]
 
 
-def invoices_to_issue(
-    price: Decimal,
-    signup: dt.date,
-    today: dt.date,
-    rules: BillingRules,
-    iva: Sequence[IvaRate],
-    cancelled_on: dt.date | None = None,
-) -> list[PlannedInvoice]:
-    """The invoices whose issue date has come by `today`; none issued after a cancellation."""
-    last_day = today if cancelled_on is None else min(today, cancelled_on)
-    result = []
-    for invoice in schedule(price, signup, rules, iva):
-        if invoice.issue_date > last_day:
-            break
-        result.append(invoice)
-    return result
-
-
 def _month(year: int, month: int) -> Period:
     return Period(CommercialDay(year, month, 1), CommercialDay(year, month, DAYS_PER_MONTH))
 

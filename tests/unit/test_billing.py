@@ -19,7 +19,6 @@ from bot.domain.billing import (
     SubscriptionState,
     due_date_for,
     first_invoices,
-    invoices_to_issue,
     subscription_state,
 )
 from bot.domain.tax import parse_schedule
@@ -81,11 +80,6 @@ def test_due_date_is_the_first_day_5_after_issue(issued: dt.date, due: dt.date) 
 def test_iva_follows_the_issue_date() -> None:
     invoices = first_invoices(Decimal("100.00"), D(2024, 3, 10), 3, RULES, IVA)
     assert [i.iva_rate for i in invoices] == [Decimal("0.12"), Decimal("0.12"), Decimal("0.15")]
-
-
-def test_no_invoice_after_cancellation() -> None:
-    issued = invoices_to_issue(Decimal("30"), D(2026, 11, 12), D(2027, 3, 1), RULES, IVA, cancelled_on=D(2026, 12, 20))
-    assert [i.issue_date for i in issued] == [D(2026, 11, 12), D(2026, 11, 25)]
 
 
 def _facts(due: dt.date, last: dt.date, status: InvoiceStatus) -> InvoiceFacts:
