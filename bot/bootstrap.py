@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
     from bot.persistence.sql_store import SqlConversationStore
+    from bot.services.notifications import Notifier
     from scheduler.jobs import Ticker
 
 
@@ -42,6 +43,13 @@ def billing_rules(settings: Settings) -> BillingRules:
 
 def iva_schedule(settings: Settings) -> list[IvaRate]:
     return parse_schedule(pack_facts(settings)["tax"]["iva"])
+
+
+def build_notifier(settings: Settings) -> Notifier:
+    """The proactive-message texts of the configured pack (reminders.yaml)."""
+    from bot.services.notifications import Notifier, load_templates
+
+    return Notifier(load_templates(resolve_pack_dir(settings.knowledge_pack)))
 
 
 def build_knowledge(settings: Settings, clock: Clock = system_clock) -> Knowledge:
@@ -66,12 +74,10 @@ def build_ticker(settings: Settings, sessions: async_sessionmaker[AsyncSession])
     """The billing sweeps and the delivery worker, wired to the configured mail transport."""
     from bot.mail import build_mailer
     from bot.services.billing import BillingSweeps
-    from bot.services.notifications import Notifier, load_templates
     from scheduler.delivery import DeliveryWorker, EmailSender, SendWindow
     from scheduler.jobs import Ticker
 
-    pack_dir = resolve_pack_dir(settings.knowledge_pack)
-    sweeps = BillingSweeps(billing_rules(settings), iva_schedule(settings), Notifier(load_templates(pack_dir)))
+    sweeps = BillingSweeps(billing_rules(settings), iva_schedule(settings), build_notifier(settings))
     senders = {"email": EmailSender(build_mailer(settings), settings.mail_from)}
     window = SendWindow(settings.send_window_start, settings.send_window_end, settings.zone)
     return Ticker(sessions, sweeps, DeliveryWorker(sessions, senders, window), settings.zone)
@@ -81,9 +87,8 @@ def build_sql_store(settings: Settings, sessions: async_sessionmaker[AsyncSessio
     """The conversation store whose turns can see and change customer accounts."""
     from bot.persistence.sql_store import SqlConversationStore
     from bot.services.accounts import SqlAccounts
-    from bot.services.notifications import Notifier, load_templates
 
-    notifier = Notifier(load_templates(resolve_pack_dir(settings.knowledge_pack)))
+    notifier = build_notifier(settings)
     key = settings.hashing_key()
     receipts = settings.receipts_dir
     return SqlConversationStore(

@@ -6,7 +6,7 @@ import datetime as dt
 import zoneinfo
 from dataclasses import dataclass
 
-from sqlalchemy import select, text
+from sqlalchemy import text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -68,7 +68,3 @@ class Ticker:
                 statement.on_conflict_do_update(index_elements=["name"], set_={"value": statement.excluded.value})
             )
             return report, None
-
-
-async def last_sweep(session: AsyncSession) -> dt.datetime | None:
-    return (await session.execute(select(SchedulerStateRow.value).where(SchedulerStateRow.name == LAST_SWEEP))).scalar()

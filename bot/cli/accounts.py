@@ -216,12 +216,11 @@ def payments_list(
 
 
 def _decide(report_id: int, accept: bool, reason: str | None) -> None:
-    from bot.services.notifications import Notifier, load_templates
+    from bot.bootstrap import build_notifier
     from bot.services.payments import ReportError, decide
-    from knowledge.pack import resolve_pack_dir
 
     settings = load_settings()
-    notifier = Notifier(load_templates(resolve_pack_dir(settings.knowledge_pack)))
+    notifier = build_notifier(settings)
     now = dt.datetime.now(dt.UTC)
 
     async def work(session: AsyncSession):  # type: ignore[no-untyped-def]

@@ -56,8 +56,8 @@ def log(
     channel: Annotated[str, typer.Option(help="phone, zoom, webchat, whatsapp, telegram...")] = "phone",
 ) -> None:
     """Record a support session; what exceeds the hours left is charged per started hour + IVA."""
-    from bot.bootstrap import pack_facts
-    from bot.domain.tax import iva_rate_on, parse_schedule
+    from bot.bootstrap import iva_schedule, pack_facts
+    from bot.domain.tax import iva_rate_on
     from bot.format import money
     from bot.services.hours import log_session
 
@@ -65,7 +65,7 @@ def log(
     facts = pack_facts(settings)
     now = dt.datetime.now(dt.UTC)
     rate = Decimal(str(facts["support"]["hourly_rate"]))
-    iva = iva_rate_on(now.astimezone(settings.zone).date(), parse_schedule(facts["tax"]["iva"]))
+    iva = iva_rate_on(now.astimezone(settings.zone).date(), iva_schedule(settings))
 
     async def work(session: AsyncSession):  # type: ignore[no-untyped-def]
         return await log_session(
