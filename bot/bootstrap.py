@@ -87,10 +87,15 @@ def build_sql_store(settings: Settings, sessions: async_sessionmaker[AsyncSessio
     """The conversation store whose turns can see and change customer accounts."""
     from bot.persistence.sql_store import SqlConversationStore
     from bot.services.accounts import SqlAccounts
+    from bot.services.handoffs import SqlHandoffs
 
     notifier = build_notifier(settings)
     key = settings.hashing_key()
     receipts = settings.receipts_dir
+    office = settings.office_hours()
     return SqlConversationStore(
-        sessions, system_clock, accounts=lambda session: SqlAccounts(session, key, notifier, receipts)
+        sessions,
+        system_clock,
+        accounts=lambda session: SqlAccounts(session, key, notifier, receipts),
+        handoffs=lambda session: SqlHandoffs(session, office),
     )

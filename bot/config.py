@@ -6,9 +6,13 @@ import datetime as dt
 import secrets
 import zoneinfo
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+if TYPE_CHECKING:
+    from bot.domain.calendar import OfficeHours
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///var/perseo.db"
 
@@ -43,6 +47,11 @@ class Settings(BaseSettings):
     secret_key: str | None = Field(
         None, description="Key for hashing verification codes; default: generated into var/secret_key."
     )
+    office_opens: dt.time = Field(dt.time(8, 30), description="Advisors start attending (local time).")
+    office_closes: dt.time = Field(dt.time(17, 30), description="Advisors stop attending (local time).")
+    office_weekdays: str = Field(
+        "1-5", description="Days advisors attend, Monday = 1: '1-5' or '1,2,3,4,5,6'. National holidays are off."
+    )
     tick_seconds: int = Field(60, ge=5, description="How often the server runs the billing sweeps.")
     delivery_seconds: int = Field(5, ge=1, description="How often the server delivers outbox messages.")
 
@@ -54,6 +63,19 @@ class Settings(BaseSettings):
         except (zoneinfo.ZoneInfoNotFoundError, ValueError):
             raise ValueError(f"unknown time zone {value!r}; use an IANA name like America/Guayaquil") from None
         return value
+
+    @field_validator("office_weekdays")
+    @classmethod
+    def _weekdays(cls, value: str) -> str:
+        from bot.domain.calendar import parse_weekdays
+
+        parse_weekdays(value)  # raises with what to write instead
+        return value
+
+    def office_hours(self) -> OfficeHours:
+        from bot.domain.calendar import OfficeHours, parse_weekdays
+
+        return OfficeHours(self.office_opens, self.office_closes, parse_weekdays(self.office_weekdays), self.zone)
 
     @property
     def zone(self) -> zoneinfo.ZoneInfo:

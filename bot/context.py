@@ -7,6 +7,7 @@ import zoneinfo
 from dataclasses import dataclass, field
 
 from bot.accounts import Accounts, NoAccounts
+from bot.handoffs import Handoffs, NoHandoffs
 from bot.messages import Attachment
 from knowledge.pack import Pack
 from knowledge.retrieval import Retriever
@@ -22,6 +23,7 @@ class Turn:
     accounts: Accounts = field(default_factory=NoAccounts)  # bound to this turn's transaction
     zone: zoneinfo.ZoneInfo = GUAYAQUIL
     attachments: tuple[Attachment, ...] = ()
+    handoffs: Handoffs = field(default_factory=NoHandoffs)  # bound to this turn's transaction
 
     @property
     def today(self) -> dt.date:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import zoneinfo
 from collections.abc import Callable
+from dataclasses import replace
 
 from bot.context import GUAYAQUIL, Turn
 from bot.messages import Message, Outcome
@@ -41,7 +42,9 @@ class Engine:
                 open_turn.accounts,
                 self.zone,
                 message.attachments,
+                open_turn.handoffs,
             )
             step = await self.router.decide(turn, open_turn.state)
             open_turn.finish(step.outcome, step.state)
-        return step.outcome
+        # Channels need to know whether a person now owns (or will own) the conversation.
+        return replace(step.outcome, meta={**step.outcome.meta, "flow": step.state.flow if step.state else None})

@@ -29,3 +29,22 @@ def period(first: dt.date, last: dt.date) -> str:
         return f"del {first.day} al {long_date(last)}"
     start = format_date(first, "d 'de' MMMM", locale=LOCALE)
     return f"del {start} al {long_date(last)}"
+
+
+WEEKDAYS = ("lunes", "martes", "miércoles", "jueves", "viernes", "sábado", "domingo")
+
+
+def weekday_date(day: dt.date) -> str:
+    """'lunes 30 de noviembre'."""
+    day_month = format_date(day, "d 'de' MMMM", locale=LOCALE)
+    return f"{WEEKDAYS[day.weekday()]} {day_month}"
+
+
+def office_hours(weekdays: frozenset[int], opens: dt.time, closes: dt.time) -> str:
+    """'de lunes a viernes, de 08:30 a 17:30': a run of days is named by its ends."""
+    days = sorted(weekdays)
+    if len(days) > 2 and days == list(range(days[0], days[-1] + 1)):
+        named = f"de {WEEKDAYS[days[0]]} a {WEEKDAYS[days[-1]]}"
+    else:
+        named = "los " + ", ".join(WEEKDAYS[d] for d in days)
+    return f"{named}, de {opens:%H:%M} a {closes:%H:%M}"

@@ -1,8 +1,10 @@
 """Deciding what a message means and which handler or flow answers it.
 
-Order: a dialogue in progress (it may give way) -> unreadable input -> a tapped option (an
-exact article title) -> retrieval over articles and intents, with the calibrated thresholds
-deciding between an answer, a clarification and a plain "I don't know".
+Order: a conversation handed to a person (the bot stays quiet while an advisor owns it) ->
+an explicit request for a person -> a dialogue in progress (it may give way) -> unreadable
+input -> a tapped option (an exact article title) -> retrieval over articles and intents,
+with the calibrated thresholds deciding between an answer, a clarification and a plain
+"I don't know". The second "I don't know" in a row offers a person (never forces one).
 """
 
 from __future__ import annotations
@@ -11,9 +13,10 @@ from collections.abc import Awaitable, Callable
 from dataclasses import replace
 
 from bot.context import Knowledge, Turn
-from bot.flows import Step, cancel_plan, clarify, link_account, report_payment
+from bot.flows import Step, cancel_plan, clarify, link_account, paid_consent, report_payment
+from bot.flows import handoff as handoff_flow
 from bot.handlers import account, answer, bad_input, cancellation, fallback, handoff, payment, smalltalk
-from bot.handlers.common import HANDOFF_OPTION
+from bot.handlers.common import HANDOFF_OPTION, TOPIC_OPTIONS
 from bot.messages import FlowState, Outcome, Reply
 from knowledge.retrieval import Match
 from knowledge.text import fold
@@ -42,7 +45,13 @@ _RESUMABLE: dict[str, Resume] = {
     link_account.NAME: _resume_link,
     report_payment.NAME: _resume_payment,
     cancel_plan.NAME: _resume_cancel,
+    handoff_flow.NAME: lambda turn, knowledge, data: handoff_flow.resume(turn, data),
+    paid_consent.NAME: paid_consent.resume,
 }
+# After the bot could not help (or a flow hit something only a person can fix) the next
+# message remembers it: a second miss offers a person, and a handoff says why it happened.
+OFFER = "offer"
+_PERSON_FLOWS = frozenset({link_account.NAME, report_payment.NAME, cancel_plan.NAME, OFFER})
 _INTENT_FAMILIES = {
     "smalltalk": smalltalk.KINDS,
     "account": account.KINDS,
@@ -59,12 +68,31 @@ class Router:
         self._titles = {fold(a.title): a.id for a in knowledge.pack.articles}
         # An exact intent phrase (often a tapped option: "Mis facturas") needs no guessing.
         self._phrases = {fold(p): intent for intent, phrases in knowledge.pack.intents.items() for p in phrases}
+        self._person_phrases = {fold(HANDOFF_OPTION)} | {
+            fold(p) for p in knowledge.pack.intents.get("handoff.request", ())
+        }
         for intent in knowledge.pack.intents:
             family, _, kind = intent.partition(".")
             if kind not in _INTENT_FAMILIES.get(family, frozenset()):
                 raise LookupError(f"intent {intent!r} in the pack has no handler in bot/handlers")
 
     async def decide(self, turn: Turn, state: FlowState | None) -> Step:
+        if state is not None and state.flow in (handoff_flow.NAME, paid_consent.NAME):
+            step = await _RESUMABLE[state.flow](turn, self.knowledge, state.data)
+            if step is not None:
+                return step
+            state = None
+        if fold(turn.text) in self._person_phrases:  # "Hablar con un asesor" leaves any dialogue
+            reason = str(state.data.get("reason", "flow")) if state and state.flow in _PERSON_FLOWS else "request"
+            question = str(state.data.get("question", turn.text)) if state else turn.text
+            return await handoff.handle(turn, self.knowledge, 1.0, reason=reason, question=question)
+        misses = int(state.data.get("misses", 0)) if state is not None and state.flow == OFFER else 0
+        if state is not None and state.flow == OFFER:
+            state = None
+        step = await self._decide(turn, state)
+        return _offer_person_after_misses(turn, step, misses)
+
+    async def _decide(self, turn: Turn, state: FlowState | None) -> Step:
         unreadable = bad_input.check(turn.text, self.max_chars)
         if state is not None:
             resume = _RESUMABLE.get(state.flow)
@@ -85,8 +113,6 @@ class Router:
 
     async def _understand(self, turn: Turn) -> Step:
         folded = fold(turn.text)
-        if folded == fold(HANDOFF_OPTION):
-            return Step(handoff.handle(1.0), None)
         if folded in self._phrases:  # before titles: an action beats the article about it
             intent = self._phrases[folded]
             return await self._dispatch(turn, Match(f"intent:{intent}", 1.0, 1.0, 1.0))
@@ -121,7 +147,7 @@ class Router:
             return await payment.handle(turn, self.knowledge, best.score)
         if family == "plan":
             return await cancellation.handle(turn, self.knowledge, best.score)
-        return Step(handoff.handle(best.score), None)
+        return await handoff.handle(turn, self.knowledge, best.score, reason="request", question=turn.text)
 
     async def _continue_after_link(self, turn: Turn, step: Step) -> Step:
         """Right after linking, answer what the customer asked before being verified."""
@@ -142,3 +168,20 @@ class Router:
             return Step(step.outcome, None)
         replies = step.outcome.replies + follow.outcome.replies
         return Step(replace(follow.outcome, replies=replies), follow.state)
+
+
+def _offer_person_after_misses(turn: Turn, step: Step, misses: int) -> Step:
+    """Count the bot's plain "I don't know"s in a row; from the second one on, offer a person."""
+    outcome = step.outcome
+    if step.state is not None or not outcome.fallback or outcome.source is not None:
+        return step
+    misses += 1
+    data = {"misses": misses, "reason": "fallback", "question": turn.text}
+    if misses < 2:
+        return Step(outcome, FlowState(OFFER, data))
+    text = (
+        "Disculpe, tampoco tengo una respuesta segura para esto. ¿Quiere que le comunique con un asesor? "
+        "Una persona puede revisar su caso. Si prefiere, escriba su pregunta con otras palabras."
+    )
+    offer = Reply(text, (HANDOFF_OPTION, *TOPIC_OPTIONS[:2]))
+    return Step(replace(outcome, replies=(offer,), source=None), FlowState(OFFER, data))

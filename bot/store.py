@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from bot.accounts import Accounts, NoAccounts
+from bot.handoffs import Handoffs, NoHandoffs
 from bot.messages import FlowState, Message, Outcome
 
 
@@ -30,6 +31,7 @@ class StoredInbound:
 class OpenTurn(Protocol):
     state: FlowState | None
     accounts: Accounts
+    handoffs: Handoffs
 
     def finish(self, outcome: Outcome, state: FlowState | None) -> None: ...
 
@@ -47,6 +49,7 @@ class PendingTurn:
 
     state: FlowState | None
     accounts: Accounts = field(default_factory=NoAccounts)
+    handoffs: Handoffs = field(default_factory=NoHandoffs)
     result: tuple[Outcome, FlowState | None] | None = None
 
     def finish(self, outcome: Outcome, state: FlowState | None) -> None:

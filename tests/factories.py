@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 
+from fastapi import FastAPI
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.bootstrap import pack_facts
 from bot.config import Settings
 from bot.persistence.database import sessionmaker
-from bot.persistence.tables import CustomerRow, DistributorRow, PlanRow, SubscriptionRow
+from bot.persistence.tables import ChatLinkRow, ConversationRow, CustomerRow, DistributorRow, PlanRow, SubscriptionRow
 from bot.services.catalog import load_default_plans
 
 
@@ -22,6 +24,7 @@ async def add_customer(
     ruc: str = "1792205859001",
     email: str = "maria@andina.ec",
     plan_name: str = "Pyme",
+    company: str = "Comercial Andina S.A.",
 ) -> int:
     """A customer and its subscription (billed from signup); returns the subscription id."""
     now = dt.datetime.combine(signup, dt.time(13), tzinfo=dt.UTC)
@@ -37,7 +40,7 @@ async def add_customer(
             session.add(distributor)
             await session.flush()
         customer = CustomerRow(
-            ruc=ruc, razon_social="Comercial Andina S.A.", contact_name="María Pérez", email=email,
+            ruc=ruc, razon_social=company, contact_name="María Pérez", email=email,
             phone="+593991234567", plan_id=plan.id, signup_date=signup, distributor_id=distributor.id,
             created_at=now, updated_at=now,
         )  # fmt: skip
@@ -50,3 +53,51 @@ async def add_customer(
         session.add(subscription)
         await session.flush()
         return subscription.id
+
+
+def full_app(database: AsyncEngine, settings: Settings, knowledge: object, clock: Callable[[], dt.datetime]) -> FastAPI:
+    """The web app wired like `perseo-bot run`: accounts, handoffs and the console, on `clock`."""
+    from bot.bootstrap import build_engine, build_notifier
+    from bot.persistence.sql_store import SqlConversationStore
+    from bot.services.accounts import SqlAccounts
+    from bot.services.handoffs import SqlHandoffs
+    from bot.web.app import create_app
+
+    notifier = build_notifier(settings)
+    office = settings.office_hours()
+    store = SqlConversationStore(
+        sessionmaker(database),
+        clock,
+        accounts=lambda session: SqlAccounts(session, b"test-key", notifier, settings.receipts_dir),
+        handoffs=lambda session: SqlHandoffs(session, office),
+    )
+    return create_app(build_engine(settings, store, knowledge=knowledge, clock=clock), database)  # type: ignore[arg-type]
+
+
+async def link_chat(database: AsyncEngine, user_id: str, ruc: str, channel: str = "webchat") -> int:
+    """A chat already verified as the customer's (as after the RUC + code dialogue)."""
+    now = dt.datetime(2026, 11, 20, 15, tzinfo=dt.UTC)
+    async with sessionmaker(database).begin() as session:
+        conversation = ConversationRow(channel=channel, external_user_id=user_id, created_at=now, updated_at=now)
+        session.add(conversation)
+        await session.flush()
+        customer_id = (await session.execute(select(CustomerRow.id).where(CustomerRow.ruc == ruc))).scalar_one()
+        session.add(ChatLinkRow(conversation_id=conversation.id, customer_id=customer_id, linked_at=now))
+        return conversation.id
+
+
+async def add_distributor(database: AsyncEngine, name: str, email: str) -> None:
+    async with sessionmaker(database).begin() as session:
+        session.add(DistributorRow(name=name, email=email))
+
+
+async def add_advisor(
+    database: AsyncEngine, email: str, password: str, distributor: str = "Distribuidora Sierra", admin: bool = False
+) -> None:
+    from bot.services.advisors import add_advisor as create
+
+    async with sessionmaker(database).begin() as session:
+        await create(
+            session, email, name=email.split("@")[0].title(), distributor=distributor, password=password,
+            is_admin=admin, now=dt.datetime(2026, 11, 1, tzinfo=dt.UTC),
+        )  # fmt: skip

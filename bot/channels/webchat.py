@@ -6,7 +6,7 @@ import base64
 import binascii
 import datetime as dt
 
-from fastapi import APIRouter, HTTPException, Request
+from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -49,6 +49,20 @@ class ReplyOut(BaseModel):
 class ChatOut(BaseModel):
     replies: list[ReplyOut]
     fallback: bool
+    handoff: bool = Field(
+        False, description="True while the chat waits for or talks to an advisor: poll /api/chat/updates."
+    )
+
+
+class PushedOut(BaseModel):
+    id: int
+    text: str
+
+
+class UpdatesOut(BaseModel):
+    messages: list[PushedOut]
+    cursor: int
+    handoff: str | None = Field(description="'waiting', 'active', or null when the bot answers.")
 
 
 @router.post("/api/chat", response_model=ChatOut)
@@ -72,7 +86,22 @@ async def chat(body: ChatIn, request: Request) -> ChatOut:
     return ChatOut(
         replies=[ReplyOut(text=r.text, options=list(r.options)) for r in outcome.replies],
         fallback=outcome.fallback,
+        handoff=outcome.meta.get("flow") == "handoff",
     )
+
+
+@router.get("/api/chat/updates", response_model=UpdatesOut)
+async def updates(
+    request: Request,
+    session_id: str = Query(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9_.:-]+$"),
+    after: int | None = Query(None, ge=0, description="The cursor of the previous call; omit it on the first."),
+) -> UpdatesOut:
+    """What an advisor wrote to this chat since `after` (the web chat polls this during a handoff)."""
+    from bot.services.handoffs import pushed_since
+
+    async with request.app.state.sessions() as session:
+        rows, cursor, status = await pushed_since(session, CHANNEL, session_id, after)
+    return UpdatesOut(messages=[PushedOut(id=r.id, text=r.text) for r in rows], cursor=cursor, handoff=status)
 
 
 @router.get("/", response_class=HTMLResponse, include_in_schema=False)

@@ -12,6 +12,7 @@ from typing import Annotated
 import typer
 
 from bot.cli import accounts, ops
+from bot.cli.advisors import advisors_app
 from bot.cli.common import load_settings, memory_engine, migrate, redacted, sql_engine
 from bot.cli.hours import hours_app
 from bot.cli.kb import kb_app
@@ -28,6 +29,7 @@ app.add_typer(accounts.billing_app, name="billing")
 app.add_typer(accounts.payments_app, name="payments")
 app.add_typer(accounts.customers_app, name="customers")
 app.add_typer(hours_app, name="hours")
+app.add_typer(advisors_app, name="advisors")
 app.add_typer(ops.scheduler_app, name="scheduler")
 app.add_typer(ops.outbox_app, name="outbox")
 app.command("demo")(ops.demo)
@@ -116,6 +118,7 @@ def run(
         host=settings.http_host,
         port=settings.http_port,
         log_level=settings.log_level,
+        timeout_graceful_shutdown=5,  # open console event streams must not hold Ctrl+C
     )
 
 

@@ -137,17 +137,22 @@ def demo() -> None:
     """Load a demo distributor and one customer in each state (idempotent)."""
     from bot.bootstrap import billing_rules, iva_schedule
     from bot.cli.common import in_session
-    from bot.services.demo import load_demo
+    from bot.services.demo import load_demo, load_demo_advisors
 
     settings = load_settings()
     now = dt.datetime.now(dt.UTC)
     today = now.astimezone(settings.zone).date()
 
     async def work(session):  # type: ignore[no-untyped-def]
-        return await load_demo(session, today, now, billing_rules(settings), iva_schedule(settings))
+        customers = await load_demo(session, today, now, billing_rules(settings), iva_schedule(settings))
+        return customers, await load_demo_advisors(session, now)
 
-    for customer, state in in_session(settings, work):
+    customers, advisors = in_session(settings, work)
+    for customer, state in customers:
         typer.echo(f"{customer.ruc}  {state:<10}  {customer.company} ({customer.description}), {customer.email}")
     typer.echo(
         f"Link the web chat to one of them: ask «cuánto debo», give the RUC, read the code in {settings.mail_dir}/"
     )
+    base = f"http://{settings.http_host}:{settings.http_port}/console"
+    for email, password, is_admin in advisors:
+        typer.echo(f"Console {base}: {email} / {password}{'  (admin)' if is_admin else ''}")

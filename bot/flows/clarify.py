@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from bot.context import Knowledge, Turn
 from bot.flows import Step
-from bot.handlers import answer, handoff
+from bot.handlers import answer
 from bot.handlers.common import HANDOFF_OPTION
 from bot.messages import FlowState, Outcome, Reply
 from knowledge.text import fold
@@ -47,6 +47,10 @@ def resume(turn: Turn, knowledge: Knowledge, data: dict[str, object]) -> Step | 
     choice = fold(turn.text)
     if choice.isdigit() and 1 <= int(choice) <= len(options):
         return Step(answer.article_outcome(turn, knowledge, options[int(choice) - 1], 1.0), None)
-    if choice in _NONE_WORDS:
-        return Step(handoff.handle(1.0), None)
+    if choice in _NONE_WORDS:  # none of these: offer a person, do not force one
+        text = (
+            "Entendido. ¿Quiere que le comunique con un asesor? También puede escribir su consulta con otras palabras."
+        )
+        outcome = Outcome((Reply(text, (HANDOFF_OPTION,)),), fallback=True, source="clarify.none", confidence=1.0)
+        return Step(outcome, FlowState("offer", {"reason": "fallback", "misses": 1, "question": turn.text}))
     return None

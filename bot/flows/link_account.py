@@ -17,6 +17,7 @@ from stdnum.exceptions import ValidationError
 from bot.accounts import CodeCheck
 from bot.context import Turn
 from bot.flows import Step
+from bot.handlers.common import HANDOFF_OPTION
 from bot.messages import FlowState, Outcome, Reply
 
 NAME = "link"
@@ -76,9 +77,9 @@ async def _send_code(turn: Turn, ruc: str, then: str) -> Step:
     if started.masked_email is None:
         text = (
             "Por seguridad, la verificación de ese RUC está bloqueada en este chat por unos minutos "
-            "(demasiados códigos incorrectos). Intente más tarde."
+            "(demasiados códigos incorrectos). Intente más tarde o hable con un asesor."
         )
-        return Step(_outcome(text, "link.locked"), None)
+        return _needs_person(turn, text)
     text = (
         f"Si el RUC {ruc} está registrado con nosotros, enviamos un código de 6 dígitos a {started.masked_email}. "
         "Escríbalo aquí; vence en 10 minutos. Si no le llega, escriba «reenviar»."
@@ -105,11 +106,17 @@ async def _check_code(turn: Turn, data: dict[str, object], digits: str) -> Step:
     if result.outcome == CodeCheck.LOCKED:
         text = (
             "Demasiados códigos incorrectos: por seguridad, la verificación de ese RUC queda bloqueada en "
-            "este chat por 15 minutos."
+            "este chat por 15 minutos. Si el correo registrado ya no es suyo, un asesor puede ayudarle."
         )
-        return Step(_outcome(text, "link.locked"), None)
+        return _needs_person(turn, text)
     text = "El código venció. Escriba «reenviar» y le envío uno nuevo."
     return Step(_outcome(text, "link.code"), FlowState(NAME, dict(data)))
+
+
+def _needs_person(turn: Turn, text: str) -> Step:
+    """Only a person can help now: offer one, and remember why if the customer accepts."""
+    outcome = Outcome((Reply(text, (HANDOFF_OPTION,)),), source="link.locked", confidence=1.0)
+    return Step(outcome, FlowState("offer", {"reason": "flow", "question": "Verificación de la cuenta bloqueada"}))
 
 
 def _outcome(text: str, source: str) -> Outcome:

@@ -12,12 +12,14 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.accounts import Accounts, NoAccounts
 from bot.engine import Clock
+from bot.handoffs import Handoffs, NoHandoffs
 from bot.messages import FlowState, Message
 from bot.persistence.database import dialect_of
 from bot.persistence.tables import ConversationRow, MessageRow
 from bot.store import OpenTurn, PendingTurn, StoredInbound
 
 AccountsFactory = Callable[[AsyncSession], Accounts]
+HandoffsFactory = Callable[[AsyncSession], Handoffs]
 
 
 class SqlConversationStore:
@@ -26,10 +28,12 @@ class SqlConversationStore:
         sessions: async_sessionmaker[AsyncSession],
         clock: Clock,
         accounts: AccountsFactory | None = None,
+        handoffs: HandoffsFactory | None = None,
     ) -> None:
         self._sessions = sessions
         self._clock = clock
-        self._accounts = accounts or (lambda session: NoAccounts())
+        self.accounts = accounts or (lambda session: NoAccounts())
+        self.handoffs = handoffs or (lambda session: NoHandoffs())
 
     async def save_inbound(self, message: Message) -> StoredInbound:
         async with self._sessions.begin() as session:
@@ -63,7 +67,7 @@ class SqlConversationStore:
                     select(ConversationRow).where(ConversationRow.id == inbound.conversation_id).with_for_update()
                 )
             ).scalar_one()
-            turn = PendingTurn(FlowState.from_json(conversation.state), self._accounts(session))
+            turn = PendingTurn(FlowState.from_json(conversation.state), self.accounts(session), self.handoffs(session))
             yield turn
             if turn.result is None:
                 return

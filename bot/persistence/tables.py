@@ -116,6 +116,10 @@ class MessageRow(Base):
     fallback: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
     source: Mapped[str | None] = mapped_column(String(100), nullable=True)
     confidence: Mapped[float | None] = mapped_column(Float, nullable=True)
+    # Written by a person in the console (a relayed reply or a handoff notice), not by the bot.
+    advisor_id: Mapped[int | None] = mapped_column(
+        Id, ForeignKey("advisors.id", ondelete="SET NULL", name="fk_messages_advisor_id"), nullable=True
+    )
 
 
 class DistributorRow(Base):
@@ -336,3 +340,87 @@ class SupportChargeRow(Base):
     iva: Mapped[Decimal] = mapped_column(Money())
     total: Mapped[Decimal] = mapped_column(Money())
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+
+
+class AdvisorRow(Base):
+    """A person who answers customers in the console. Admins see every distributor."""
+
+    __tablename__ = "advisors"
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)  # stored lower-case
+    name: Mapped[str] = mapped_column(String(200))
+    password_hash: Mapped[str] = mapped_column(String(200))  # argon2id
+    distributor_id: Mapped[int] = mapped_column(Id, ForeignKey("distributors.id"), index=True)
+    is_admin: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+
+
+class ConsoleSessionRow(Base):
+    """A logged-in console tab. The cookie holds a random token; only its SHA-256 is kept."""
+
+    __tablename__ = "console_sessions"
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    advisor_id: Mapped[int] = mapped_column(Id, ForeignKey("advisors.id", ondelete="CASCADE"), index=True)
+    csrf_token: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+
+
+class LoginAttemptRow(Base):
+    """Failed console logins, counted per e-mail and per address to slow down guessing."""
+
+    __tablename__ = "login_attempts"
+    __table_args__ = (Index("ix_login_attempts_email_at", "email", "created_at"),)
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    email: Mapped[str] = mapped_column(String(254))
+    address: Mapped[str] = mapped_column(String(64), index=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+
+
+class HandoffRow(Base):
+    """A conversation handed to a person: waiting in the queue, owned by an advisor, then
+    closed (or left by the customer). At most one open handoff per conversation."""
+
+    __tablename__ = "handoffs"
+    __table_args__ = (
+        CheckConstraint("status IN ('waiting', 'active', 'closed', 'left')", name="ck_handoffs_status"),
+        CheckConstraint("minutes IS NULL OR minutes > 0", name="ck_handoffs_minutes"),
+        Index(
+            "uq_handoffs_open_conversation",
+            "conversation_id",
+            unique=True,
+            sqlite_where=text("status IN ('waiting', 'active')"),
+            postgresql_where=text("status IN ('waiting', 'active')"),
+        ),
+        Index("ix_handoffs_status_requested", "status", "requested_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    conversation_id: Mapped[int] = mapped_column(Id, ForeignKey("conversations.id", ondelete="CASCADE"), index=True)
+    customer_id: Mapped[int | None] = mapped_column(
+        Id, ForeignKey("customers.id", ondelete="SET NULL"), nullable=True, index=True
+    )  # None: an unverified chat
+    distributor_id: Mapped[int | None] = mapped_column(Id, ForeignKey("distributors.id"), nullable=True)
+    status: Mapped[str] = mapped_column(String(10), default="waiting")
+    reason: Mapped[str] = mapped_column(String(20))  # request, fallback, flow
+    question: Mapped[str | None] = mapped_column(Text, nullable=True)  # what the customer asked last
+    requested_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    advisor_id: Mapped[int | None] = mapped_column(Id, ForeignKey("advisors.id"), nullable=True)
+    claimed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    closed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    minutes: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    topic: Mapped[str | None] = mapped_column(String(300), nullable=True)
+    support_session_id: Mapped[int | None] = mapped_column(
+        Id, ForeignKey("support_sessions.id", ondelete="SET NULL"), nullable=True
+    )
+    # Paid support: the price the customer saw and accepted before joining the queue.
+    consent_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    consent_hourly: Mapped[Decimal | None] = mapped_column(Money(), nullable=True)
+    consent_iva_rate: Mapped[Decimal | None] = mapped_column(Rate(), nullable=True)
+    consent_total: Mapped[Decimal | None] = mapped_column(Money(), nullable=True)
+    consent_text: Mapped[str | None] = mapped_column(Text, nullable=True)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())

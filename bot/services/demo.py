@@ -16,7 +16,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain.billing import BillingRules, InvoiceFacts, InvoiceStatus, planned_invoice, subscription_state
 from bot.domain.tax import IvaRate
-from bot.persistence.tables import CustomerRow, DistributorRow, PlanRow, SubscriptionRow
+from bot.persistence.tables import AdvisorRow, CustomerRow, DistributorRow, PlanRow, SubscriptionRow
+from bot.services.advisors import add_advisor
 from bot.services.billing import invoice_row, last_invoice_number
 
 DISTRIBUTOR = ("Distribuidora Demo", "ventas@demo.perseo.ec")
@@ -124,3 +125,22 @@ def _status(scenario: str, due: dt.date, today: dt.date) -> InvoiceStatus:
     if scenario == "suspended" and due >= today:
         return InvoiceStatus.ISSUED
     return InvoiceStatus.PAID
+
+
+# The console's demo accounts (README, "Demo data"). Only for trying the bot on a laptop:
+# in production, create advisors with `perseo-bot advisors add`.
+DEMO_ADVISORS = (
+    ("asesora@demo.perseo.ec", "Andrea Salazar", "demo-asesora-2026", False),
+    ("admin@demo.perseo.ec", "Administración Perseo", "demo-admin-2026", True),
+)
+
+
+async def load_demo_advisors(session: AsyncSession, now: dt.datetime) -> list[tuple[str, str, bool]]:
+    """Create the demo advisors that are missing; return (e-mail, password, admin) for each."""
+    for email, name, password, is_admin in DEMO_ADVISORS:
+        exists = (await session.execute(select(AdvisorRow.id).where(AdvisorRow.email == email))).scalar_one_or_none()
+        if exists is None:
+            await add_advisor(
+                session, email, name=name, distributor=DISTRIBUTOR[0], password=password, is_admin=is_admin, now=now
+            )
+    return [(email, password, is_admin) for email, _, password, is_admin in DEMO_ADVISORS]

@@ -17,6 +17,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot import __version__
 from bot.channels import webchat
 from bot.engine import Engine
+from bot.persistence.database import sessionmaker
+from bot.web import console
 
 HERE = Path(__file__).resolve().parent
 MAX_BODY_BYTES = 15_000_000  # a 10 MB receipt, base64-encoded, fits
@@ -47,9 +49,13 @@ def create_app(
     app = FastAPI(title="perseo-bot", version=__version__, lifespan=lifespan)
     app.state.engine = engine
     app.state.database = database
+    app.state.sessions = sessionmaker(database)
+    # The console's customer panel reads accounts exactly as the chat does (the store's factory).
+    app.state.accounts = getattr(engine.store, "accounts", None)
     app.state.templates = Jinja2Templates(directory=HERE / "templates")
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     app.include_router(webchat.router)
+    app.include_router(console.router)
 
     @app.middleware("http")
     async def limits_and_headers(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:

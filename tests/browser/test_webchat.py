@@ -2,16 +2,10 @@
 
 from __future__ import annotations
 
-import asyncio
-import os
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import uvicorn
 
 from bot.bootstrap import build_engine
 from bot.config import Settings
@@ -19,27 +13,10 @@ from bot.context import Knowledge
 from bot.persistence.database import create_engine, sessionmaker, upgrade
 from bot.persistence.sql_store import SqlConversationStore
 from bot.web.app import create_app
-from tests.conftest import fixed_clock, skip_or_fail
+from tests.browser.conftest import serve
+from tests.conftest import fixed_clock
 
 pytestmark = pytest.mark.browser
-
-CHROMIUM = os.environ.get("PERSEO_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless=new",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @pytest.fixture(scope="module")
@@ -55,34 +32,7 @@ def server(tmp_path_factory: pytest.TempPathFactory, settings: Settings, knowled
     database = create_engine(url)
     store = SqlConversationStore(sessionmaker(database), fixed_clock)
     app = create_app(build_engine(settings, store, knowledge=knowledge, clock=fixed_clock), database)
-    port = _free_port()
-    uv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-
-    def serve() -> None:  # its own thread and event loop, apart from pytest's
-        asyncio.run(migrate())
-        uv.run()
-
-    thread = threading.Thread(target=serve, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 15
-    while not uv.started:
-        if time.monotonic() > deadline:
-            raise RuntimeError("the test server did not start")
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    uv.should_exit = True
-    thread.join(timeout=10)
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
-    if not Path(CHROMIUM).exists():
-        skip_or_fail(f"no Chromium at {CHROMIUM} (apt-get install chromium)")
-    sync_api = pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield launched
-        launched.close()
+    yield from serve(app, migrate)
 
 
 @pytest.fixture

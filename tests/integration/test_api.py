@@ -54,7 +54,7 @@ async def test_chat_contract(client: httpx.AsyncClient) -> None:
     response = await client.post("/api/chat", json={"session_id": "s-1", "text": "clave del facturador??"})
     assert response.status_code == 200
     body = response.json()
-    assert set(body) == {"replies", "fallback"} and body["fallback"] is False
+    assert set(body) == {"replies", "fallback", "handoff"} and body["fallback"] is False and body["handoff"] is False
     assert isinstance(body["replies"][0]["text"], str) and isinstance(body["replies"][0]["options"], list)
     assert "01" in body["replies"][0]["text"]
 

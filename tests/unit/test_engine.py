@@ -72,7 +72,8 @@ async def test_clarification_gives_way_to_a_new_question(engine: Engine, message
 async def test_clarification_none_of_these_offers_a_person(engine: Engine, message_factory: MessageFactory) -> None:
     await engine.handle(message_factory("clave"))
     outcome = await engine.handle(message_factory("ninguno"))
-    assert outcome.source == "handoff"
+    assert outcome.source == "clarify.none"
+    assert "Hablar con un asesor" in outcome.replies[0].options
 
 
 async def test_flow_state_lives_in_the_store_not_the_engine(
@@ -145,3 +146,22 @@ async def test_every_intent_in_the_pack_needs_a_handler(engine: Engine) -> None:
     knowledge = dataclasses.replace(engine.router.knowledge, pack=pack)
     with pytest.raises(LookupError, match=r"weather\.today"):
         Router(knowledge, 2000)
+
+
+async def test_the_second_miss_in_a_row_offers_a_person(engine: Engine, message_factory: MessageFactory) -> None:
+    first = await engine.handle(message_factory("xqzv plorf"))
+    assert first.fallback and "tampoco" not in first.replies[0].text
+    second = await engine.handle(message_factory("wubba grompf"))
+    assert second.fallback and "¿Quiere que le comunique con un asesor?" in second.replies[0].text
+    assert second.replies[0].options[0] == "Hablar con un asesor"
+    answered = await engine.handle(message_factory("formas de pago"))
+    assert not answered.fallback
+    again = await engine.handle(message_factory("xqzv plorf"))
+    assert "tampoco" not in again.replies[0].text  # the count starts over after an answer
+
+
+async def test_without_advisors_a_request_for_a_person_says_how_to_reach_one(
+    engine: Engine, message_factory: MessageFactory
+) -> None:
+    outcome = await engine.handle(message_factory("quiero hablar con un asesor"))
+    assert outcome.source == "handoff" and "Asesor de Ventas" in outcome.replies[0].text

@@ -40,7 +40,7 @@
     item.className = "msg msg--" + who;
     const bubble = document.createElement("p");
     bubble.className = "msg__text";
-    if (who === "bot") {
+    if (who === "bot" || who === "advisor") {
       appendLinkified(bubble, text);
     } else {
       bubble.textContent = text;
@@ -81,6 +81,7 @@
       const data = await response.json();
       for (const reply of data.replies) addMessage("bot", reply.text, reply.options);
       status.textContent = "";
+      if (data.handoff) startPolling();
     } catch (error) {
       status.textContent = "No pudimos enviar su mensaje. Revise su conexión e intente de nuevo.";
     } finally {
@@ -118,6 +119,45 @@
     };
     reader.readAsDataURL(chosen);
   });
+
+  // During a handoff the advisor's messages arrive on their own: poll for them. The cursor is
+  // taken when the page opens, so nothing written after that can be missed.
+  let cursor = null;
+  let polling = null;
+  const cursorKey = "perseo-cursor-" + sessionId();
+
+  async function fetchUpdates() {
+    const query = "session_id=" + encodeURIComponent(sessionId()) + (cursor === null ? "" : "&after=" + cursor);
+    try {
+      const response = await fetch("/api/chat/updates?" + query);
+      if (!response.ok) return null;
+      const data = await response.json();
+      for (const message of data.messages) addMessage("advisor", message.text);
+      cursor = data.cursor;
+      localStorage.setItem(cursorKey, String(cursor));
+      return data;
+    } catch (error) {
+      return null; // offline for a moment: the next poll catches up from the same cursor
+    }
+  }
+
+  function startPolling() {
+    if (polling) return;
+    polling = setInterval(async () => {
+      const data = await fetchUpdates();
+      if (data && !data.handoff) {
+        clearInterval(polling);
+        polling = null;
+      }
+    }, 2000);
+  }
+
+  (async () => {
+    const stored = localStorage.getItem(cursorKey);
+    cursor = stored === null ? null : Number(stored);
+    const data = await fetchUpdates();
+    if (data && data.handoff) startPolling();
+  })();
 
   // The welcome message is rendered by the server; wire its option buttons.
   for (const button of log.querySelectorAll(".msg__options button")) {
