@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import getpass
+from collections.abc import Awaitable, Callable
 
 from rich.console import Console
 from rich.text import Text
@@ -15,13 +16,25 @@ CHANNEL = "terminal"
 _EXIT_WORDS = {"salir", "exit", "quit", ":q"}
 
 
-async def converse(engine: Engine, console: Console, user_id: str | None = None) -> None:
+# What an advisor wrote to this chat after a cursor: (texts, new cursor); None asks only the cursor.
+Updates = Callable[[str, int | None], Awaitable[tuple[list[str], int]]]
+
+
+async def converse(
+    engine: Engine, console: Console, user_id: str | None = None, updates: Updates | None = None
+) -> None:
     """Read lines until EOF or 'salir'. A number picks one of the options just shown,
-    as tapping a button would on the other channels."""
+    as tapping a button would on the other channels. With `updates`, an advisor's messages
+    are shown before each prompt (an empty line just looks for them)."""
     user_id = user_id or getpass.getuser()
     console.print("[bold]Asistente Perseo WEB[/bold] — escriba su consulta ('salir' para terminar).")
     options: tuple[str, ...] = ()
+    cursor = (await updates(user_id, None))[1] if updates else 0
     while True:
+        if updates:
+            texts, cursor = await updates(user_id, cursor)
+            for pushed in texts:
+                console.print(Text.assemble(("asesor> ", "magenta"), pushed))
         try:
             text = console.input("[cyan]usted>[/cyan] ")
         except (EOFError, KeyboardInterrupt):
@@ -29,6 +42,8 @@ async def converse(engine: Engine, console: Console, user_id: str | None = None)
             return
         if text.strip().lower() in _EXIT_WORDS:
             return
+        if not text.strip() and updates:
+            continue
         choice = text.strip()
         if choice.isdigit() and 1 <= int(choice) <= len(options):
             text = options[int(choice) - 1]

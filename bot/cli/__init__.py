@@ -80,9 +80,19 @@ def chat() -> None:
     migrate(settings)
     engine, database = sql_engine(settings)
 
+    from bot.persistence.database import sessionmaker
+    from bot.services.handoffs import pushed_since
+
+    sessions = sessionmaker(database)
+
+    async def updates(user_id: str, after: int | None) -> tuple[list[str], int]:
+        async with sessions() as session:
+            rows, cursor, _ = await pushed_since(session, "terminal", user_id, after)
+        return [row.text for row in rows], cursor
+
     async def talk() -> None:
         try:
-            await converse(engine, Console())
+            await converse(engine, Console(), updates=updates)
         finally:
             await database.dispose()
 
@@ -107,6 +117,8 @@ def run(
     migrate(settings)
     engine, database = sql_engine(settings)
     logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    if settings.log_level.lower() != "debug":  # one line per job run every few seconds drowns the log
+        logging.getLogger("apscheduler").setLevel(logging.WARNING)
 
     def background():  # type: ignore[no-untyped-def]
         scheduler = start_ticker(build_ticker(settings, sessionmaker(database)), settings)

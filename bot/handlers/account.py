@@ -116,9 +116,6 @@ def status(account: AccountView) -> Reply:
     return Reply(f"El sistema de {account.company} está activo (plan {account.plan}).", (INVOICES_OPTION,))
 
 
-LOW_MINUTES = 60  # below this, the answer says how to get more hours
-
-
 def hours(account: AccountView, facts: Mapping[str, Any]) -> Reply:
     support = facts["support"]
     price = (
@@ -138,7 +135,7 @@ def hours(account: AccountView, facts: Mapping[str, Any]) -> Reply:
     if account.recent_sessions:
         lines.append("Últimas sesiones:")
         lines += [f"• {day:%d/%m/%Y}: {minutes} min, {topic}" for day, minutes, topic in account.recent_sessions]
-    if account.remaining_minutes < LOW_MINUTES:
+    if account.remaining_minutes < int(support.get("low_hours_minutes", 60)):
         lines.append(
             f"Le queda poco tiempo: para comprar más horas pida un paquete a {account.distributor}. "
             f"Sin horas, el soporte cuesta {price}."

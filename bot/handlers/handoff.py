@@ -31,8 +31,8 @@ async def handle(turn: Turn, knowledge: Knowledge, confidence: float, *, reason:
     if account is not None and account.remaining_minutes <= 0:
         return paid_consent.start(knowledge, reason=reason, question=question)
     note = ""
-    if account is not None and account.remaining_minutes < 60:
-        support = knowledge.pack.facts["support"]
+    support = knowledge.pack.facts["support"]
+    if account is not None and account.remaining_minutes < int(support.get("low_hours_minutes", 60)):
         note = (
             f" Le quedan {duration_text(account.remaining_minutes)} de implementación; si la atención dura más, "
             f"el exceso se cobra a {support['currency']} {support['hourly_rate']} por hora o fracción, más IVA."

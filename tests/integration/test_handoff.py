@@ -299,3 +299,29 @@ async def test_queue_positions_follow_the_order_of_requests(customer: httpx.Asyn
     await say(customer, "cancelar", session="a")
     moved = await say(customer, "¿ya me atienden?", session="b")
     assert "puesto 1" in moved["replies"][0]["text"]
+
+
+async def test_a_locked_verification_offers_a_person_and_says_why(
+    customer: httpx.AsyncClient, database: AsyncEngine
+) -> None:
+    await say(customer, "cuanto debo", session="olvido")
+    await say(customer, "0190000014001", session="olvido")
+    for _ in range(5):
+        locked = await say(customer, "123456", session="olvido")
+    assert "bloqueada" in locked["replies"][0]["text"]
+    assert "Hablar con un asesor" in locked["replies"][0]["options"]
+    joined = await say(customer, "Hablar con un asesor", session="olvido")
+    assert joined["handoff"] is True
+    handoff = await only_handoff(database)
+    assert (handoff.reason, handoff.customer_id) == ("flow", None)
+
+
+async def test_the_offer_after_two_misses_records_the_unanswered_question(
+    customer: httpx.AsyncClient, database: AsyncEngine
+) -> None:
+    await say(customer, "xqzv plorf", session="perdido")
+    offer = await say(customer, "wubba grompf", session="perdido")
+    assert "Hablar con un asesor" in offer["replies"][0]["options"]
+    await say(customer, "Hablar con un asesor", session="perdido")
+    handoff = await only_handoff(database)
+    assert (handoff.reason, handoff.question) == ("fallback", "wubba grompf")
