@@ -11,7 +11,7 @@ from decimal import Decimal
 
 import httpx
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.config import Settings
@@ -19,7 +19,7 @@ from bot.context import Knowledge
 from bot.persistence.database import sessionmaker
 from bot.persistence.tables import ConsoleSessionRow, HandoffRow, MessageRow
 from bot.services.hours import charges, customer_id_for, ledger
-from tests.conftest import fixed_clock
+from tests.conftest import clone_engine, fixed_clock
 from tests.factories import add_advisor, add_customer, add_distributor, full_app, link_chat
 
 pytestmark = pytest.mark.postgres
@@ -173,23 +173,30 @@ async def test_declining_the_price_joins_no_queue(app, customer: httpx.AsyncClie
 
 
 async def test_two_advisors_claim_at_once_and_exactly_one_wins(
-    app, customer: httpx.AsyncClient, database: AsyncEngine
+    app, customer: httpx.AsyncClient, database: AsyncEngine, settings: Settings, knowledge: Knowledge
 ) -> None:  # type: ignore[no-untyped-def]
-    await say(customer, "necesito hablar con una persona", session="anon")
-    handoff = await only_handoff(database)
-    andrea, pablo = await advisor(app, "andrea@sierra.ec"), await advisor(app, "pablo@sierra.ec")
-    results = await asyncio.gather(
-        andrea.post(f"/console/api/handoffs/{handoff.id}/claim"),
-        pablo.post(f"/console/api/handoffs/{handoff.id}/claim"),
-    )
-    assert sorted(r.status_code for r in results) == [200, 409]
-    loser = next(r for r in results if r.status_code == 409)
-    assert "tomó esta conversación" in loser.json()["detail"]
+    """Each advisor on a replica of their own (separate engines, as separate processes)."""
+    replica = clone_engine(database)
+    second = full_app(replica, settings, knowledge, fixed_clock)
+    andrea, pablo = await advisor(app, "andrea@sierra.ec"), await advisor(second, "pablo@sierra.ec")
+    for n in range(8):  # one race is luck; eight leave little to it
+        await say(customer, "necesito hablar con una persona", session=f"anon-{n}")
+        async with sessionmaker(database)() as session:
+            handoff_id = (await session.execute(select(func.max(HandoffRow.id)))).scalar_one()
+        results = await asyncio.gather(
+            andrea.post(f"/console/api/handoffs/{handoff_id}/claim"),
+            pablo.post(f"/console/api/handoffs/{handoff_id}/claim"),
+        )
+        assert sorted(r.status_code for r in results) == [200, 409]
+        loser = next(r for r in results if r.status_code == 409)
+        assert "tomó esta conversación" in loser.json()["detail"] or "un instante antes" in loser.json()["detail"]
     async with sessionmaker(database)() as session:
         notices = (await session.execute(select(MessageRow).where(MessageRow.source == "handoff.claimed"))).all()
-    assert len(notices) == 1
+        owners = (await session.execute(select(HandoffRow.advisor_id))).scalars().all()
+    assert len(notices) == 8 and None not in owners
     await andrea.aclose()
     await pablo.aclose()
+    await replica.dispose()
 
 
 async def test_an_advisor_of_another_distributor_cannot_see_or_touch_the_conversation(

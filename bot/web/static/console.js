@@ -132,7 +132,9 @@
     const minutes = document.getElementById("close-minutes");
     const topic = document.getElementById("close-topic");
     let minutesTouched = false;
+    let topicTouched = false;
     minutes.addEventListener("input", () => { minutesTouched = true; });
+    topic.addEventListener("input", () => { topicTouched = true; });
 
     function renderHistory(messages) {
       history.replaceChildren();
@@ -222,6 +224,7 @@
       replyForm.hidden = !mine;
       closeForm.hidden = !mine;
       if (mine && !minutesTouched) minutes.value = data.suggested_minutes;
+      if (mine && !topicTouched && data.suggestions.length) topic.value = data.suggestions[0].title;
     }
 
     claimButton.addEventListener("click", async () => {
