@@ -262,11 +262,16 @@ async def events(request: Request) -> Response:
     except ConsoleError as exc:
         return _error(exc)
 
+    token = request.cookies.get(SESSION_COOKIE, "")
+
     async def stream() -> AsyncIterator[str]:
         yield "retry: 2000\n\n"
         last, started, quiet = None, time.monotonic(), 0.0
         while time.monotonic() - started < EVENTS_LIFETIME and not await request.is_disconnected():
             async with request.app.state.sessions() as session:
+                if await advisors.session_for(session, token, _now(request)) is None:
+                    yield "event: expired\ndata: {}\n\n"  # logged out or expired: the page goes to the login
+                    return
                 current = await console.version(session, found.advisor)
             if current != last:
                 yield f"event: change\ndata: {json.dumps(current)}\n\n"

@@ -59,6 +59,7 @@
     refresh();
     const events = new EventSource("/console/events");
     events.addEventListener("change", refresh);
+    events.addEventListener("expired", () => window.location.assign("/console/login?expired=1"));
     events.onerror = () => refresh(); // an expired session is noticed by the API and redirects
   }
 
