@@ -24,6 +24,7 @@ from knowledge.retrieval import Retriever, load_thresholds
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+    from bot.domain.trainings import Calendar
     from bot.persistence.sql_store import SqlConversationStore
     from bot.services.notifications import Notifier
     from scheduler.jobs import Ticker
@@ -52,6 +53,18 @@ def build_notifier(settings: Settings) -> Notifier:
     return Notifier(load_templates(resolve_pack_dir(settings.knowledge_pack)))
 
 
+def build_calendar(settings: Settings) -> Calendar:
+    """The pack's trainings.yaml (an empty calendar when the pack has none)."""
+    import yaml
+
+    from bot.domain.trainings import Calendar, parse_calendar
+
+    path = resolve_pack_dir(settings.knowledge_pack) / "trainings.yaml"
+    if not path.exists():
+        return Calendar(settings.zone, (), ())
+    return parse_calendar(yaml.safe_load(path.read_text(encoding="utf-8")) or {}, settings.zone)
+
+
 def build_knowledge(settings: Settings, clock: Clock = system_clock) -> Knowledge:
     pack_dir = resolve_pack_dir(settings.knowledge_pack)
     today = clock().astimezone(zoneinfo.ZoneInfo(settings.timezone)).date()
@@ -74,11 +87,11 @@ def build_ticker(settings: Settings, sessions: async_sessionmaker[AsyncSession])
     """The billing sweeps and the delivery worker, wired to the configured mail transport."""
     from bot.mail import build_mailer
     from bot.services.billing import BillingSweeps
-    from scheduler.delivery import DeliveryWorker, EmailSender, SendWindow
+    from scheduler.delivery import ChatSender, DeliveryWorker, EmailSender, SendWindow
     from scheduler.jobs import Ticker
 
     sweeps = BillingSweeps(billing_rules(settings), iva_schedule(settings), build_notifier(settings))
-    senders = {"email": EmailSender(build_mailer(settings), settings.mail_from)}
+    senders = {"email": EmailSender(build_mailer(settings), settings.mail_from), "chat": ChatSender(sessions)}
     window = SendWindow(settings.send_window_start, settings.send_window_end, settings.zone)
     return Ticker(sessions, sweeps, DeliveryWorker(sessions, senders, window), settings.zone)
 
@@ -88,14 +101,18 @@ def build_sql_store(settings: Settings, sessions: async_sessionmaker[AsyncSessio
     from bot.persistence.sql_store import SqlConversationStore
     from bot.services.accounts import SqlAccounts
     from bot.services.handoffs import SqlHandoffs
+    from bot.services.trainings import SqlTrainings
 
     notifier = build_notifier(settings)
     key = settings.hashing_key()
     receipts = settings.receipts_dir
     office = settings.office_hours()
+    calendar = build_calendar(settings)
+    reminders = settings.reminder_minutes()
     return SqlConversationStore(
         sessions,
         system_clock,
         accounts=lambda session: SqlAccounts(session, key, notifier, receipts),
         handoffs=lambda session: SqlHandoffs(session, office),
+        trainings=lambda session: SqlTrainings(session, calendar, notifier, reminders),
     )

@@ -52,6 +52,9 @@ class Settings(BaseSettings):
     office_weekdays: str = Field(
         "1-5", description="Days advisors attend, Monday = 1: '1-5' or '1,2,3,4,5,6'. National holidays are off."
     )
+    training_reminders: str = Field(
+        "60,10", description="Minutes before a training's start when reminders go out, e.g. '60,10' or '1440,60'."
+    )
     tick_seconds: int = Field(60, ge=5, description="How often the server runs the billing sweeps.")
     delivery_seconds: int = Field(5, ge=1, description="How often the server delivers outbox messages.")
 
@@ -71,6 +74,22 @@ class Settings(BaseSettings):
 
         parse_weekdays(value)  # raises with what to write instead
         return value
+
+    @field_validator("training_reminders")
+    @classmethod
+    def _reminders(cls, value: str) -> str:
+        cls.parse_reminders(value)
+        return value
+
+    @staticmethod
+    def parse_reminders(value: str) -> tuple[int, ...]:
+        parts = [p.strip() for p in value.split(",") if p.strip()]
+        if not all(p.isdigit() and 1 <= int(p) <= 10_080 for p in parts):
+            raise ValueError(f"{value!r}: minutes before the start, separated by commas, e.g. 60,10")
+        return tuple(sorted({int(p) for p in parts}, reverse=True))
+
+    def reminder_minutes(self) -> tuple[int, ...]:
+        return self.parse_reminders(self.training_reminders)
 
     def office_hours(self) -> OfficeHours:
         from bot.domain.calendar import OfficeHours, parse_weekdays

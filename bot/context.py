@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from bot.accounts import Accounts, NoAccounts
 from bot.handoffs import Handoffs, NoHandoffs
 from bot.messages import Attachment
+from bot.trainings import Trainings, no_trainings
 from knowledge.pack import Pack
 from knowledge.retrieval import Retriever
 
@@ -24,6 +25,7 @@ class Turn:
     zone: zoneinfo.ZoneInfo = GUAYAQUIL
     attachments: tuple[Attachment, ...] = ()
     handoffs: Handoffs = field(default_factory=NoHandoffs)  # bound to this turn's transaction
+    trainings: Trainings = field(default_factory=no_trainings)  # bound to this turn's transaction
 
     @property
     def today(self) -> dt.date:

@@ -43,6 +43,7 @@ class Engine:
                 self.zone,
                 message.attachments,
                 open_turn.handoffs,
+                open_turn.trainings,
             )
             step = await self.router.decide(turn, open_turn.state)
             open_turn.finish(step.outcome, step.state)

@@ -48,3 +48,8 @@ def office_hours(weekdays: frozenset[int], opens: dt.time, closes: dt.time) -> s
     else:
         named = "los " + ", ".join(WEEKDAYS[d] for d in days)
     return f"{named}, de {opens:%H:%M} a {closes:%H:%M}"
+
+
+def session_when(start: dt.datetime, end: dt.datetime) -> str:
+    """'jueves 4 de diciembre, 15:00-16:00' (local times)."""
+    return f"{weekday_date(start.date())}, {start:%H:%M}-{end:%H:%M}"

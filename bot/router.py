@@ -13,9 +13,9 @@ from collections.abc import Awaitable, Callable
 from dataclasses import replace
 
 from bot.context import Knowledge, Turn
-from bot.flows import Step, cancel_plan, clarify, link_account, paid_consent, report_payment
+from bot.flows import Step, cancel_plan, clarify, link_account, paid_consent, report_payment, training_pick
 from bot.flows import handoff as handoff_flow
-from bot.handlers import account, answer, bad_input, cancellation, fallback, handoff, payment, smalltalk
+from bot.handlers import account, answer, bad_input, cancellation, fallback, handoff, payment, smalltalk, trainings
 from bot.handlers.common import HANDOFF_OPTION, TOPIC_OPTIONS
 from bot.messages import FlowState, Outcome, Reply
 from knowledge.retrieval import Match
@@ -47,6 +47,8 @@ _RESUMABLE: dict[str, Resume] = {
     cancel_plan.NAME: _resume_cancel,
     handoff_flow.NAME: lambda turn, knowledge, data: handoff_flow.resume(turn, data),
     paid_consent.NAME: paid_consent.resume,
+    training_pick.NAME: lambda turn, knowledge, data: training_pick.resume(turn, data),
+    training_pick.WITHDRAW: lambda turn, knowledge, data: training_pick.resume_withdraw(turn, data),
 }
 # After the bot could not help (or a flow hit something only a person can fix) the next
 # message remembers it: a second miss offers a person, and a handoff says why it happened.
@@ -58,6 +60,7 @@ _INTENT_FAMILIES = {
     "handoff": frozenset({"request"}),
     "payment": frozenset({"report"}),
     "plan": frozenset({"cancel"}),
+    "training": trainings.KINDS,
 }
 
 
@@ -126,6 +129,8 @@ class Router:
             if len(folded.split()) <= 4 and answer.leading_greeting(turn.text, self.knowledge):
                 return Step(smalltalk.handle("greeting", 1.0), None)  # "buenas noches señores"
             return Step(fallback.handle(best.score if best else 0.0), None)
+        if trainings.asks_for_a_day(best.target, turn):  # «capacitaciones del martes»: the list, not the topic
+            return await self._dispatch(turn, Match("intent:training.list", best.score, best.keywords, best.characters))
         ambiguous = results.is_ambiguous(thresholds.ambiguity_margin)
         if best.score >= thresholds.answer and not ambiguous:
             return await self._dispatch(turn, best)
@@ -147,6 +152,8 @@ class Router:
             return await payment.handle(turn, self.knowledge, best.score)
         if family == "plan":
             return await cancellation.handle(turn, self.knowledge, best.score)
+        if family == "training":
+            return await trainings.handle(turn, self.knowledge, kind, best.score)
         return await handoff.handle(turn, self.knowledge, best.score, reason="request", question=turn.text)
 
     async def _continue_after_link(self, turn: Turn, step: Step) -> Step:

@@ -12,7 +12,7 @@ writes the replies, the new state and the "processed" mark together.
 from __future__ import annotations
 
 import itertools
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Protocol
@@ -20,6 +20,7 @@ from typing import Protocol
 from bot.accounts import Accounts, NoAccounts
 from bot.handoffs import Handoffs, NoHandoffs
 from bot.messages import FlowState, Message, Outcome
+from bot.trainings import Trainings, no_trainings
 
 
 @dataclass(frozen=True)
@@ -32,6 +33,7 @@ class OpenTurn(Protocol):
     state: FlowState | None
     accounts: Accounts
     handoffs: Handoffs
+    trainings: Trainings
 
     def finish(self, outcome: Outcome, state: FlowState | None) -> None: ...
 
@@ -50,6 +52,7 @@ class PendingTurn:
     state: FlowState | None
     accounts: Accounts = field(default_factory=NoAccounts)
     handoffs: Handoffs = field(default_factory=NoHandoffs)
+    trainings: Trainings = field(default_factory=no_trainings)
     result: tuple[Outcome, FlowState | None] | None = None
 
     def finish(self, outcome: Outcome, state: FlowState | None) -> None:
@@ -70,6 +73,7 @@ class InMemoryConversationStore:
     conversations: dict[tuple[str, str], int] = field(default_factory=dict)
     states: dict[int, FlowState | None] = field(default_factory=dict)
     messages: list[StoredMessage] = field(default_factory=list)
+    trainings: Callable[[], Trainings] = no_trainings  # e.g. the pack's calendar, read-only
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
 
     async def save_inbound(self, message: Message) -> StoredInbound:
@@ -85,7 +89,7 @@ class InMemoryConversationStore:
 
     @asynccontextmanager
     async def _turn(self, inbound: StoredInbound) -> AsyncIterator[OpenTurn]:
-        turn = PendingTurn(self.states.get(inbound.conversation_id))
+        turn = PendingTurn(self.states.get(inbound.conversation_id), trainings=self.trainings())
         yield turn
         if turn.result is None:
             return

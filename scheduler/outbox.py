@@ -37,6 +37,8 @@ class OutboxMessage:
     body: str
     customer_id: int | None = None
     invoice_id: int | None = None
+    not_before: dt.datetime | None = None  # default: as soon as it is stored
+    expires_at: dt.datetime | None = None  # after this it is cancelled, not sent
 
 
 async def enqueue(session: AsyncSession, message: OutboxMessage, now: dt.datetime) -> bool:
@@ -81,7 +83,8 @@ def _row(message: OutboxMessage, now: dt.datetime) -> dict[str, object]:
         "invoice_id": message.invoice_id,
         "status": "pending",
         "attempts": 0,
-        "next_attempt_at": now,
+        "next_attempt_at": message.not_before or now,
+        "expires_at": message.expires_at,
         "created_at": now,
     }
 

@@ -56,22 +56,27 @@ async def add_customer(
 
 
 def full_app(database: AsyncEngine, settings: Settings, knowledge: object, clock: Callable[[], dt.datetime]) -> FastAPI:
-    """The web app wired like `perseo-bot run`: accounts, handoffs and the console, on `clock`."""
-    from bot.bootstrap import build_engine, build_notifier
+    """The web app wired like `perseo-bot run` (accounts, handoffs, trainings, the console), on `clock`."""
+    from bot.bootstrap import build_calendar, build_engine, build_notifier
     from bot.persistence.sql_store import SqlConversationStore
     from bot.services.accounts import SqlAccounts
     from bot.services.handoffs import SqlHandoffs
+    from bot.services.trainings import SqlTrainings
     from bot.web.app import create_app
 
     notifier = build_notifier(settings)
     office = settings.office_hours()
+    calendar = build_calendar(settings)
+    reminders = settings.reminder_minutes()
     store = SqlConversationStore(
         sessionmaker(database),
         clock,
         accounts=lambda session: SqlAccounts(session, b"test-key", notifier, settings.receipts_dir),
         handoffs=lambda session: SqlHandoffs(session, office),
+        trainings=lambda session: SqlTrainings(session, calendar, notifier, reminders),
     )
-    return create_app(build_engine(settings, store, knowledge=knowledge, clock=clock), database)  # type: ignore[arg-type]
+    engine = build_engine(settings, store, knowledge=knowledge, clock=clock)  # type: ignore[arg-type]
+    return create_app(engine, database, calendar=calendar)
 
 
 async def link_chat(database: AsyncEngine, user_id: str, ruc: str, channel: str = "webchat") -> int:

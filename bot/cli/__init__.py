@@ -16,6 +16,7 @@ from bot.cli.advisors import advisors_app
 from bot.cli.common import load_settings, memory_engine, migrate, redacted, sql_engine
 from bot.cli.hours import hours_app
 from bot.cli.kb import kb_app
+from bot.cli.trainings import trainings_app
 
 app = typer.Typer(
     help="Perseo WEB onboarding and support assistant.", no_args_is_help=True, pretty_exceptions_enable=False
@@ -30,6 +31,7 @@ app.add_typer(accounts.payments_app, name="payments")
 app.add_typer(accounts.customers_app, name="customers")
 app.add_typer(hours_app, name="hours")
 app.add_typer(advisors_app, name="advisors")
+app.add_typer(trainings_app, name="trainings")
 app.add_typer(ops.scheduler_app, name="scheduler")
 app.add_typer(ops.outbox_app, name="outbox")
 app.command("demo")(ops.demo)
@@ -108,7 +110,7 @@ def run(
 
     import uvicorn
 
-    from bot.bootstrap import build_ticker
+    from bot.bootstrap import build_calendar, build_ticker
     from bot.persistence.database import sessionmaker
     from bot.web.app import create_app
     from scheduler.ticker import start_ticker
@@ -126,7 +128,7 @@ def run(
 
     typer.echo(f"Serving on http://{settings.http_host}:{settings.http_port}  (Ctrl+C to stop)")
     uvicorn.run(
-        create_app(engine, database, None if no_scheduler else background),
+        create_app(engine, database, None if no_scheduler else background, calendar=build_calendar(settings)),
         host=settings.http_host,
         port=settings.http_port,
         log_level=settings.log_level,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, TypeVar
 
@@ -31,10 +32,12 @@ def load_settings() -> Settings:
 
 
 def memory_engine(settings: Settings) -> Engine:
-    from bot.bootstrap import build_engine
+    from bot.bootstrap import build_calendar, build_engine
     from bot.store import InMemoryConversationStore
+    from bot.trainings import CalendarOnly
 
-    return build_engine(settings, InMemoryConversationStore())
+    calendar = functools.cache(lambda: CalendarOnly(build_calendar(settings)))  # read once, when first needed
+    return build_engine(settings, InMemoryConversationStore(trainings=calendar))
 
 
 def migrate(settings: Settings) -> None:

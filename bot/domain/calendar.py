@@ -12,14 +12,14 @@ import functools
 import zoneinfo
 from dataclasses import dataclass
 
-import holidays
-
 OBSERVED = " (observado)"
 
 
 @functools.lru_cache(maxsize=32)
 def ecuador_holidays(year: int) -> dict[dt.date, str]:
     """The national days off of one year, with their Spanish names."""
+    import holidays  # 90 ms: only when a date is checked, not on every `perseo-bot ask`
+
     # Neighbouring years too: 1 January 2028 is observed on 31 December 2027.
     listed = holidays.country_holidays("EC", years=(year - 1, year, year + 1), language="es")
     days = {day: str(name) for day, name in listed.items()}

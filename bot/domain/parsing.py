@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import unicodedata
+from dataclasses import dataclass
 from decimal import Decimal
 
 MONTHS = {
@@ -100,3 +101,61 @@ def _fold(text: str) -> str:
     decomposed = unicodedata.normalize("NFKD", text.lower())
     plain = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
     return " ".join(plain.replace(",", " ").split())
+
+
+@dataclass(frozen=True)
+class Period:
+    """Days a customer asked about ("mañana", "esta semana", "el jueves")."""
+
+    first: dt.date
+    last: dt.date
+    label: str  # how to name it back ("mañana", "esta semana"); "" for a single dated day
+
+
+WEEKDAY_NAMES = {"lunes": 0, "martes": 1, "miercoles": 2, "jueves": 3, "viernes": 4, "sabado": 5, "domingo": 6}
+
+
+def parse_period(text: str, today: dt.date) -> Period | None:
+    """Find a day or range in a question; None when it names none. A weekday means the next
+    one (today if it is that day); a date without a year is this year's, or next year's when
+    this year's is months behind (December asking about «5 de enero»). Past days come back as
+    they are: the caller says they have passed."""
+    words = f" {re.sub(r'[^a-z0-9/-]+', ' ', _fold(text))} "
+    if " pasado manana " in words:
+        return Period(today + dt.timedelta(days=2), today + dt.timedelta(days=2), "pasado mañana")
+    if " manana " in words:
+        return Period(today + dt.timedelta(days=1), today + dt.timedelta(days=1), "mañana")
+    if " hoy " in words or " esta tarde " in words:
+        return Period(today, today, "hoy")
+    if re.search(r" (proxima|siguiente) semana | semana que viene ", words):
+        monday = today + dt.timedelta(days=7 - today.weekday())
+        return Period(monday, monday + dt.timedelta(days=6), "la próxima semana")
+    if re.search(r" (esta|la) semana ", words) or " semana " in words:
+        sunday = today + dt.timedelta(days=6 - today.weekday())
+        if today.weekday() >= 5:  # on a weekend "this week" means the one about to start
+            sunday += dt.timedelta(days=7)
+        return Period(today, sunday, "esta semana")
+    if re.search(r" (fin de semana|finde) ", words):
+        saturday = today + dt.timedelta(days=(5 - today.weekday()) % 7)
+        return Period(saturday, saturday + dt.timedelta(days=1), "el fin de semana")
+    if match := re.search(r" (\d{1,2})[/-](\d{1,2})(?:[/-](\d{2,4}))? ", words):
+        return _on(_ahead(int(match[1]), int(match[2]), match[3], today))
+    if match := re.search(r" (\d{1,2}) de ([a-z]+)(?: de (\d{4}))? ", words):
+        month = MONTHS.get(match[2])
+        if month is not None:
+            return _on(_ahead(int(match[1]), month, match[3], today))
+    for name, weekday in WEEKDAY_NAMES.items():
+        if f" {name} " in words:
+            return _on(today + dt.timedelta(days=(weekday - today.weekday()) % 7))
+    return None
+
+
+def _on(day: dt.date) -> Period:
+    return Period(day, day, "")
+
+
+def _ahead(day: int, month: int, year: str | None, today: dt.date) -> dt.date:
+    if year:
+        return _date(int(year) + (2000 if len(year) == 2 else 0), month, day)
+    candidate = _date(today.year, month, day)
+    return candidate if (today - candidate).days <= 60 else _date(today.year + 1, month, day)

@@ -18,6 +18,8 @@ PERSONAL = {
     "acceso-fin-plan": "status",
     "horas-implementacion": "hours",
 }
+# Articles that lead to something the bot can do for anyone.
+NEXT_STEPS = {"capacitaciones": ("Capacitaciones de esta semana",)}
 ACTIONS = {"reportar-pago": "Reportar un pago ahora", "cancelacion": "Cancelar mi plan"}
 
 
@@ -40,7 +42,7 @@ def article_outcome(turn: Turn, knowledge: Knowledge, article_id: str, confidenc
     text = article.body
     if leading_greeting(turn.text, knowledge):
         text = f"¡Hola! {text}"
-    return Outcome((Reply(text),), source=article.id, confidence=confidence)
+    return Outcome((Reply(text, NEXT_STEPS.get(article.id, ())),), source=article.id, confidence=confidence)
 
 
 def leading_greeting(text: str, knowledge: Knowledge) -> bool:

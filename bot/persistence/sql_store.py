@@ -17,9 +17,11 @@ from bot.messages import FlowState, Message
 from bot.persistence.database import dialect_of
 from bot.persistence.tables import ConversationRow, MessageRow
 from bot.store import OpenTurn, PendingTurn, StoredInbound
+from bot.trainings import Trainings, no_trainings
 
 AccountsFactory = Callable[[AsyncSession], Accounts]
 HandoffsFactory = Callable[[AsyncSession], Handoffs]
+TrainingsFactory = Callable[[AsyncSession], Trainings]
 
 
 class SqlConversationStore:
@@ -29,11 +31,13 @@ class SqlConversationStore:
         clock: Clock,
         accounts: AccountsFactory | None = None,
         handoffs: HandoffsFactory | None = None,
+        trainings: TrainingsFactory | None = None,
     ) -> None:
         self._sessions = sessions
         self._clock = clock
         self.accounts = accounts or (lambda session: NoAccounts())
         self.handoffs = handoffs or (lambda session: NoHandoffs())
+        self.trainings = trainings or (lambda session: no_trainings())
 
     async def save_inbound(self, message: Message) -> StoredInbound:
         async with self._sessions.begin() as session:
@@ -67,7 +71,12 @@ class SqlConversationStore:
                     select(ConversationRow).where(ConversationRow.id == inbound.conversation_id).with_for_update()
                 )
             ).scalar_one()
-            turn = PendingTurn(FlowState.from_json(conversation.state), self.accounts(session), self.handoffs(session))
+            turn = PendingTurn(
+                FlowState.from_json(conversation.state),
+                self.accounts(session),
+                self.handoffs(session),
+                self.trainings(session),
+            )
             yield turn
             if turn.result is None:
                 return

@@ -22,6 +22,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    false,
     text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
@@ -116,6 +117,8 @@ class MessageRow(Base):
     fallback: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
     source: Mapped[str | None] = mapped_column(String(100), nullable=True)
     confidence: Mapped[float | None] = mapped_column(Float, nullable=True)
+    # Delivered outside a turn (an advisor's reply, a reminder): channels fetch or push these.
+    pushed: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     # Written by a person in the console (a relayed reply or a handoff notice), not by the bot.
     advisor_id: Mapped[int | None] = mapped_column(
         Id, ForeignKey("advisors.id", ondelete="SET NULL", name="fk_messages_advisor_id"), nullable=True
@@ -283,6 +286,8 @@ class OutboxRow(Base):
     lease_until: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     claim_token: Mapped[str | None] = mapped_column(String(32), nullable=True)  # which worker holds it
     last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    # After this the message is pointless (a reminder of a training that has started): cancelled.
+    expires_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
     sent_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), nullable=True)
 
@@ -424,3 +429,45 @@ class HandoffRow(Base):
     consent_total: Mapped[Decimal | None] = mapped_column(Money(), nullable=True)
     consent_text: Mapped[str | None] = mapped_column(Text, nullable=True)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+
+
+class TrainingSessionRow(Base):
+    """A one-off training an admin added (`perseo-bot trainings add`); the series live in
+    the pack's trainings.yaml."""
+
+    __tablename__ = "training_sessions"
+
+    id: Mapped[str] = mapped_column(String(60), primary_key=True)  # "extra-20261210-1000"
+    start: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    minutes: Mapped[int] = mapped_column(Integer)
+    topic: Mapped[str] = mapped_column(String(200))
+    join_url: Mapped[str] = mapped_column(String(500))
+    meeting_id: Mapped[str] = mapped_column(String(50))
+    passcode: Mapped[str] = mapped_column(String(50))
+    seats: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+
+
+class TrainingCancellationRow(Base):
+    """A session (of a series, of the file or added) that will not take place."""
+
+    __tablename__ = "training_cancellations"
+
+    session_id: Mapped[str] = mapped_column(String(60), primary_key=True)
+    reason: Mapped[str] = mapped_column(String(300))
+    cancelled_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+
+
+class TrainingSignupRow(Base):
+    """A chat signed up to a session (and the customer, when the chat is linked)."""
+
+    __tablename__ = "training_signups"
+    __table_args__ = (UniqueConstraint("session_id", "conversation_id", name="uq_training_signups_session_chat"),)
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    session_id: Mapped[str] = mapped_column(String(60), index=True)
+    session_start: Mapped[dt.datetime] = mapped_column(UTCDateTime(), index=True)
+    conversation_id: Mapped[int] = mapped_column(Id, ForeignKey("conversations.id", ondelete="CASCADE"), index=True)
+    customer_id: Mapped[int | None] = mapped_column(Id, ForeignKey("customers.id", ondelete="SET NULL"), nullable=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())  # the latest sign-up, if re-signed
+    cancelled_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), nullable=True)

@@ -281,6 +281,7 @@ def _push(conversation: ConversationRow, advisor: Advisor, text: str, source: st
         created_at=now,
         source=source,
         advisor_id=advisor.id,
+        pushed=True,
     )
 
 

@@ -103,9 +103,10 @@ class SqlHandoffs:
 async def pushed_since(
     session: AsyncSession, channel: str, user_id: str, after: int | None, limit: int = 50
 ) -> tuple[list[MessageRow], int, str | None]:
-    """Messages a person wrote to this chat after `after` (the chat's cursor), the new cursor,
-    and the handoff status ("waiting", "active" or None). Without `after`, only the cursor:
-    a chat that opens now must not replay old conversations."""
+    """Messages delivered to this chat outside a turn (an advisor's replies, reminders) after
+    `after` (the chat's cursor), the new cursor, and the handoff status ("waiting", "active"
+    or None). Without `after`, only the cursor: a chat that opens now must not replay old
+    conversations."""
     conversation = (
         await session.execute(
             select(ConversationRow).where(
@@ -117,7 +118,7 @@ async def pushed_since(
         return [], 0, None
     state = conversation.state or {}
     status = str((state.get("data") or {}).get("status")) if state.get("flow") == "handoff" else None
-    pushed = (MessageRow.conversation_id == conversation.id) & MessageRow.advisor_id.is_not(None)
+    pushed = (MessageRow.conversation_id == conversation.id) & MessageRow.pushed.is_(True)
     if after is None:
         newest = (await session.execute(select(func.max(MessageRow.id)).where(pushed))).scalar_one()
         return [], int(newest or 0), status

@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot import __version__
 from bot.channels import webchat
+from bot.domain.trainings import Calendar
 from bot.engine import Engine
 from bot.persistence.database import sessionmaker
 from bot.web import console
@@ -33,7 +34,11 @@ SECURITY_HEADERS = {
 
 
 def create_app(
-    engine: Engine, database: AsyncEngine, background: Callable[[], Callable[[], None]] | None = None
+    engine: Engine,
+    database: AsyncEngine,
+    background: Callable[[], Callable[[], None]] | None = None,
+    *,
+    calendar: Calendar | None = None,
 ) -> FastAPI:
     """`background`, when given, starts work that lives as long as the server (the scheduler)
     and returns the function that stops it."""
@@ -52,6 +57,7 @@ def create_app(
     app.state.sessions = sessionmaker(database)
     # The console's customer panel reads accounts exactly as the chat does (the store's factory).
     app.state.accounts = getattr(engine.store, "accounts", None)
+    app.state.calendar = calendar if calendar is not None else Calendar(engine.zone, (), ())
     app.state.templates = Jinja2Templates(directory=HERE / "templates")
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     app.include_router(webchat.router)

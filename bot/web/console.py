@@ -24,6 +24,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response, StreamingResponse
 from pydantic import BaseModel, Field
 
+from bot import format as fmt
 from bot.accounts import NoAccounts
 from bot.domain.tax import iva_rate_on, parse_schedule
 from bot.services import advisors, console
@@ -170,6 +171,34 @@ async def handoff_page(request: Request, handoff_id: int) -> Response:
         return RedirectResponse("/console/login?expired=1", status_code=303)
     context = {"me": found.advisor, "csrf": found.csrf_token, "handoff_id": handoff_id}
     return _page(request, "console_handoff.html", context)
+
+
+@router.get("/trainings", response_class=HTMLResponse)
+async def trainings_page(request: Request) -> Response:
+    """Upcoming trainings and who signed up. Names only of the advisor's own distributor's
+    customers (admins: all); other sign-ups are counted, not named."""
+    from bot.services.trainings import attendees, list_sessions
+
+    found = await _session(request)
+    if found is None:
+        return RedirectResponse("/console/login?expired=1", status_code=303)
+    me = found.advisor
+    today = _now(request).astimezone(request.app.state.engine.zone).date()
+    calendar = request.app.state.calendar
+    sessions = []
+    async with request.app.state.sessions() as session:
+        for item in await list_sessions(session, calendar, today, today + dt.timedelta(days=13)):
+            people = []
+            for row in await attendees(session, calendar, item["id"]):
+                if row["company"] is None:
+                    people.append(f"Chat sin verificar ({row['channel']})")
+                elif me.is_admin or row["distributor_id"] == me.distributor_id:
+                    people.append(f"{row['company']} ({row['channel']})")
+                else:
+                    people.append("Cliente de otra distribuidora")
+            begins, ends = dt.datetime.fromisoformat(item["start"]), dt.datetime.fromisoformat(item["end"])
+            sessions.append({**item, "when": fmt.session_when(begins, ends), "people": people})
+    return _page(request, "console_trainings.html", {"me": me, "csrf": found.csrf_token, "sessions": sessions})
 
 
 # --- JSON API -----------------------------------------------------------------------------

@@ -90,3 +90,19 @@ def test_chat_in_the_terminal_resumes_by_option_number(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     after_choice = result.stdout.split("usted>")[2]
     assert "Agentes de Venta" in after_choice
+
+
+def test_trainings_list_json_contract_and_bad_ids(tmp_path: Path) -> None:
+    env = {"PERSEO_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'trainings.db'}"}
+    listed = run("trainings", "list", "--from", "2026-10-29", "--days", "8", "--json", env=env)
+    assert listed.returncode == 0, listed.stderr
+    sessions = json.loads(listed.stdout)
+    assert [s["id"] for s in sessions] == ["tardes-20261029", "tardes-20261030", "tardes-20261104", "tardes-20261105"]
+    first = sessions[0]
+    assert first["start"] == "2026-10-29T15:00:00-05:00" and first["end"] == "2026-10-29T16:00:00-05:00"
+    assert first["topic"] and first["join_url"].startswith("https://") and first["seats_left"] == 100
+    unknown = run("trainings", "cancel", "tardes-20261102", env=env)  # 2 November: a holiday, no session
+    assert unknown.returncode == 1 and "no session" in unknown.stderr
+    assert run("trainings", "attendees", "nope", env=env).returncode == 1
+    bad_date = run("trainings", "list", "--from", "29/10/2026", env=env)
+    assert bad_date.returncode == 2 and "YYYY-MM-DD" in bad_date.stderr

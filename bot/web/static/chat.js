@@ -120,10 +120,12 @@
     reader.readAsDataURL(chosen);
   });
 
-  // During a handoff the advisor's messages arrive on their own: poll for them. The cursor is
-  // taken when the page opens, so nothing written after that can be missed.
+  // Messages that arrive on their own (an advisor's replies, training reminders): poll for
+  // them, every 2 s while an advisor is involved, every 15 s otherwise. The cursor is taken
+  // when the page first opens, so nothing written after that can be missed.
   let cursor = null;
-  let polling = null;
+  let fast = false;
+  let timer = null;
   const cursorKey = "perseo-cursor-" + sessionId();
 
   async function fetchUpdates() {
@@ -141,22 +143,27 @@
     }
   }
 
-  function startPolling() {
-    if (polling) return;
-    polling = setInterval(async () => {
+  function schedule() {
+    clearTimeout(timer);
+    timer = setTimeout(async () => {
       const data = await fetchUpdates();
-      if (data && !data.handoff) {
-        clearInterval(polling);
-        polling = null;
-      }
-    }, 2000);
+      if (data) fast = Boolean(data.handoff);
+      schedule();
+    }, fast ? 2000 : 15000);
+  }
+
+  function startPolling() {
+    if (fast) return;
+    fast = true;
+    schedule();
   }
 
   (async () => {
     const stored = localStorage.getItem(cursorKey);
     cursor = stored === null ? null : Number(stored);
     const data = await fetchUpdates();
-    if (data && data.handoff) startPolling();
+    fast = Boolean(data && data.handoff);
+    schedule();
   })();
 
   // The welcome message is rendered by the server; wire its option buttons.
