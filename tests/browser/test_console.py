@@ -118,7 +118,8 @@ def claim_from_queue(console, company: str) -> None:  # type: ignore[no-untyped-
     row.wait_for(timeout=10_000)  # arrives by server-sent events, no reload
     row.get_by_role("button", name="Tomar").click()
     console.wait_for_url("**/console/handoffs/*")
-    console.locator("#reply").wait_for()
+    console.locator("#reply").wait_for()  # shown once the page knows the advisor owns it
+    assert console.locator("#claim").is_hidden()
 
 
 def close_session(console, minutes: int, topic: str) -> str:  # type: ignore[no-untyped-def]
@@ -185,6 +186,7 @@ def test_customer_html_is_text_in_the_console(customer_page, console) -> None:  
     console.locator("#queue tr", has_text="Chat sin verificar").get_by_role("link", name="Abrir").click()
     item = console.locator("#history li", has_text=attack)
     item.wait_for()
+    assert console.locator("#claim").is_visible() and console.locator("#reply").is_hidden()  # not claimed yet
     assert console.locator("#history img, #queue img, #customer img").count() == 0
     console.wait_for_timeout(300)
     assert console.dialogs == []
