@@ -22,8 +22,11 @@ from knowledge.pack import load_pack, read_facts, resolve_pack_dir
 from knowledge.retrieval import Retriever, load_thresholds
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
     from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+    from bot.channels.outbound import PushClient
     from bot.domain.trainings import Calendar
     from bot.persistence.sql_store import SqlConversationStore
     from bot.services.notifications import Notifier
@@ -83,15 +86,21 @@ def build_engine(
     return Engine(Router(knowledge, settings.max_message_chars), store, clock, settings.zone)
 
 
-def build_ticker(settings: Settings, sessions: async_sessionmaker[AsyncSession]) -> Ticker:
-    """The billing sweeps and the delivery worker, wired to the configured mail transport."""
+def build_ticker(
+    settings: Settings, sessions: async_sessionmaker[AsyncSession], clients: Mapping[str, PushClient] | None = None
+) -> Ticker:
+    """The billing sweeps and the delivery worker, wired to the configured mail transport and
+    to the chat platforms in `clients` (Telegram, WhatsApp)."""
+    from bot.channels.outbound import ConversationSender, RoutingSender
     from bot.mail import build_mailer
     from bot.services.billing import BillingSweeps
-    from scheduler.delivery import ChatSender, DeliveryWorker, EmailSender, SendWindow
+    from scheduler.delivery import DeliveryWorker, EmailSender, SendWindow
     from scheduler.jobs import Ticker
 
     sweeps = BillingSweeps(billing_rules(settings), iva_schedule(settings), build_notifier(settings))
-    senders = {"email": EmailSender(build_mailer(settings), settings.mail_from), "chat": ChatSender(sessions)}
+    email = EmailSender(build_mailer(settings), settings.mail_from)
+    chats = ConversationSender(sessions, clients, email)
+    senders = {"email": RoutingSender(sessions, email, chats, settings.reminder_channels), "chat": chats}
     window = SendWindow(settings.send_window_start, settings.send_window_end, settings.zone)
     return Ticker(sessions, sweeps, DeliveryWorker(sessions, senders, window), settings.zone)
 

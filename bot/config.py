@@ -55,6 +55,24 @@ class Settings(BaseSettings):
     training_reminders: str = Field(
         "60,10", description="Minutes before a training's start when reminders go out, e.g. '60,10' or '1440,60'."
     )
+    telegram_token: str | None = Field(None, description="Bot token from BotFather; enables Telegram.")
+    telegram_api_url: str = Field(
+        "https://api.telegram.org/bot", description="Bot API base; the token is appended (like PTB's base_url)."
+    )
+    telegram_webhook_secret: str | None = Field(
+        None, description="Webhook mode: Telegram sends it in X-Telegram-Bot-Api-Secret-Token. Unset: polling."
+    )
+    telegram_webhook_url: str | None = Field(None, description="Public https URL of /webhooks/telegram to register.")
+    telegram_rate: float = Field(30.0, gt=0, description="Telegram messages per second overall.")
+    whatsapp_token: str | None = Field(None, description="Cloud API access token; enables WhatsApp.")
+    whatsapp_phone_number_id: str | None = Field(None, description="The business phone number's id.")
+    whatsapp_app_secret: str | None = Field(None, description="Meta app secret: checks X-Hub-Signature-256.")
+    whatsapp_verify_token: str | None = Field(None, description="Any string; the same in the Meta webhook setup.")
+    whatsapp_api_url: str = Field("https://graph.facebook.com/v23.0", description="Graph API base with version.")
+    whatsapp_rate: float = Field(80.0, gt=0, description="WhatsApp messages per second (the number's limit).")
+    reminder_channels: str = Field(
+        "last", description="Customer reminders: 'last' (the chat they used last, else e-mail) or 'all'."
+    )
     tick_seconds: int = Field(60, ge=5, description="How often the server runs the billing sweeps.")
     delivery_seconds: int = Field(5, ge=1, description="How often the server delivers outbox messages.")
 
@@ -74,6 +92,24 @@ class Settings(BaseSettings):
 
         parse_weekdays(value)  # raises with what to write instead
         return value
+
+    @field_validator("reminder_channels")
+    @classmethod
+    def _routes(cls, value: str) -> str:
+        if value not in ("last", "all"):
+            raise ValueError("use 'last' (the chat the customer used last) or 'all'")
+        return value
+
+    @field_validator("telegram_api_url", "whatsapp_api_url")
+    @classmethod
+    def _http(cls, value: str) -> str:
+        if not value.startswith(("https://", "http://")):
+            raise ValueError("an http(s) URL")
+        return value
+
+    @property
+    def whatsapp_enabled(self) -> bool:
+        return bool(self.whatsapp_token and self.whatsapp_phone_number_id and self.whatsapp_app_secret)
 
     @field_validator("training_reminders")
     @classmethod

@@ -18,11 +18,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from sqlalchemy import select, update
+from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.mail import Mailer, MailError, compose
-from bot.persistence.tables import ConversationRow, MessageRow, OutboxRow
+from bot.persistence.tables import OutboxRow
 from scheduler.outbox import INVOICE_REMINDERS, claim, settled_invoices
 
 # Kinds that may go out at any hour: the customer is waiting for them right now.
@@ -34,6 +34,8 @@ IMMEDIATE_KINDS = frozenset(
         "cancellation_to_distributor",
         "training_reminder",
         "training_cancelled",
+        "reply",  # an answer that could not go out at once
+        "advisor_reply",
     }
 )
 
@@ -73,39 +75,6 @@ class EmailSender:
         except MailError as exc:
             return Undeliverable(str(exc)) if exc.permanent else RetryLater(str(exc))
         return Delivered(reference)
-
-
-class ChatSender:
-    """Delivers to the customer's chat: the message is added to the conversation as a pushed
-    message, which the web chat fetches (GET /api/chat/updates) and `perseo-bot chat` shows.
-    The recipient is the conversation id."""
-
-    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
-        self.sessions = sessions
-
-    async def send(self, row: OutboxRow) -> DeliveryResult:
-        if not row.recipient.isdigit():
-            return Undeliverable(f"chat recipient must be a conversation id, not {row.recipient!r}")
-        async with self.sessions.begin() as session:
-            conversation = (
-                await session.execute(
-                    select(ConversationRow).where(ConversationRow.id == int(row.recipient)).with_for_update()
-                )
-            ).scalar_one_or_none()
-            if conversation is None:
-                return Undeliverable(f"conversation {row.recipient} no longer exists")
-            # Same lock as a customer's turn: pushed messages of a conversation get ids in order.
-            message = MessageRow(
-                conversation_id=conversation.id,
-                direction="out",
-                text=row.body,
-                created_at=dt.datetime.now(dt.UTC),
-                source=f"outbox.{row.kind}",
-                pushed=True,
-            )
-            session.add(message)
-            await session.flush()
-            return Delivered(f"message {message.id}")
 
 
 @dataclass(frozen=True)

@@ -39,6 +39,7 @@ class OutboxMessage:
     invoice_id: int | None = None
     not_before: dt.datetime | None = None  # default: as soon as it is stored
     expires_at: dt.datetime | None = None  # after this it is cancelled, not sent
+    data: dict[str, object] | None = None  # template parameters, options, flags for the sender
 
 
 async def enqueue(session: AsyncSession, message: OutboxMessage, now: dt.datetime) -> bool:
@@ -85,6 +86,7 @@ def _row(message: OutboxMessage, now: dt.datetime) -> dict[str, object]:
         "attempts": 0,
         "next_attempt_at": message.not_before or now,
         "expires_at": message.expires_at,
+        "data": message.data,
         "created_at": now,
     }
 

@@ -110,7 +110,8 @@ def run(
 
     import uvicorn
 
-    from bot.bootstrap import build_calendar, build_ticker
+    from bot.bootstrap import build_calendar, build_ticker, system_clock
+    from bot.channels.messaging import build_messaging
     from bot.persistence.database import sessionmaker
     from bot.web.app import create_app
     from scheduler.ticker import start_ticker
@@ -122,13 +123,27 @@ def run(
     if settings.log_level.lower() != "debug":  # one line per job run every few seconds drowns the log
         logging.getLogger("apscheduler").setLevel(logging.WARNING)
 
+    sessions = sessionmaker(database)
+    messaging = build_messaging(settings, sessions, engine, system_clock)
+
     def background():  # type: ignore[no-untyped-def]
-        scheduler = start_ticker(build_ticker(settings, sessionmaker(database)), settings)
+        scheduler = start_ticker(build_ticker(settings, sessions, messaging.clients()), settings)
         return lambda: scheduler.shutdown(wait=False)
 
+    channels = ", ".join(
+        name for name, on in (("Telegram", messaging.telegram), ("WhatsApp", messaging.whatsapp)) if on
+    )
     typer.echo(f"Serving on http://{settings.http_host}:{settings.http_port}  (Ctrl+C to stop)")
+    typer.echo(f"Channels: web chat{', ' + channels if channels else ''}")
+    app = create_app(
+        engine,
+        database,
+        None if no_scheduler else background,
+        calendar=build_calendar(settings),
+        messaging=messaging,
+    )
     uvicorn.run(
-        create_app(engine, database, None if no_scheduler else background, calendar=build_calendar(settings)),
+        app,
         host=settings.http_host,
         port=settings.http_port,
         log_level=settings.log_level,

@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -42,6 +42,11 @@ class SqlConversationStore:
     async def save_inbound(self, message: Message) -> StoredInbound:
         async with self._sessions.begin() as session:
             conversation_id = await self._conversation_id(session, message)
+            await session.execute(  # the 24-hour window and "the channel they last used"; writing again reopens
+                update(ConversationRow)
+                .where(ConversationRow.id == conversation_id)
+                .values(last_inbound_at=message.received_at, unreachable_at=None)
+            )
             row = MessageRow(
                 conversation_id=conversation_id,
                 direction="in",

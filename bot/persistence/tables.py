@@ -100,6 +100,10 @@ class ConversationRow(Base):
     state: Mapped[dict[str, Any] | None] = mapped_column(Json, nullable=True)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    # The customer's last message (WhatsApp's 24-hour window; "the channel they last used").
+    last_inbound_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    # The platform refuses to deliver here (the user blocked the bot): nothing more is sent.
+    unreachable_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), nullable=True)
 
 
 class MessageRow(Base):
@@ -288,6 +292,10 @@ class OutboxRow(Base):
     last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
     # After this the message is pointless (a reminder of a training that has started): cancelled.
     expires_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    data: Mapped[dict[str, Any] | None] = mapped_column(Json, nullable=True)  # template parameters
+    external_id: Mapped[str | None] = mapped_column(String(255), nullable=True, index=True)  # e.g. the wamid
+    channel_status: Mapped[str | None] = mapped_column(String(20), nullable=True)  # delivered, read, failed
+    channel_status_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
     sent_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), nullable=True)
 
@@ -471,3 +479,18 @@ class TrainingSignupRow(Base):
     customer_id: Mapped[int | None] = mapped_column(Id, ForeignKey("customers.id", ondelete="SET NULL"), nullable=True)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())  # the latest sign-up, if re-signed
     cancelled_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+
+class ChannelEventRow(Base):
+    """Every update a platform sent us, stored before it is processed: a replayed update id
+    (Telegram) or message id (WhatsApp, which retries for days) is recognised and ignored."""
+
+    __tablename__ = "channel_events"
+    __table_args__ = (UniqueConstraint("channel", "event_id", name="uq_channel_events_channel_event"),)
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    channel: Mapped[str] = mapped_column(String(20))
+    event_id: Mapped[str] = mapped_column(String(200))
+    payload: Mapped[dict[str, Any] | None] = mapped_column(Json, nullable=True)
+    received_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    processed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), nullable=True, index=True)

@@ -35,6 +35,9 @@ from bot.persistence.tables import (
 )
 from bot.services.advisors import Advisor
 from bot.services.hours import log_session
+from scheduler.outbox import OutboxMessage, enqueue
+
+PUSH_CHANNELS = frozenset({"telegram", "whatsapp"})  # the web chat and terminal fetch pushed messages
 
 MAX_REPLY_CHARS = 4000
 HISTORY_LIMIT = 200
@@ -285,6 +288,22 @@ def _push(conversation: ConversationRow, advisor: Advisor, text: str, source: st
     )
 
 
+async def _relay(
+    session: AsyncSession, conversation: ConversationRow, message: MessageRow, now: dt.datetime
+) -> MessageRow:
+    """Store the advisor's message; Telegram and WhatsApp chats get it through the outbox (the
+    web chat fetches it), so a platform that is slow or down never blocks the console."""
+    session.add(message)
+    await session.flush()
+    if conversation.channel in PUSH_CHANNELS:
+        relay = OutboxMessage(
+            f"relay:{message.id}", "advisor_reply", "chat", str(conversation.id), "", message.text,
+            data={"stored": True},
+        )  # fmt: skip
+        await enqueue(session, relay, now)
+    return message
+
+
 async def claim(session: AsyncSession, advisor: Advisor, handoff_id: int, now: dt.datetime) -> None:
     row, conversation = await _locked(session, advisor, handoff_id)
     if row.status == "active":
@@ -305,7 +324,7 @@ async def claim(session: AsyncSession, advisor: Advisor, handoff_id: int, now: d
         raise ConsoleError(409, "Otro asesor tomó esta conversación un instante antes.")
     conversation.state = handoff_flow.state(row.id, "active", advisor.name).to_json()
     text = f"Hola, le saluda {advisor.name}, asesor de {advisor.distributor}. Desde ahora le atiende una persona."
-    session.add(_push(conversation, advisor, text, "handoff.claimed", now))
+    await _relay(session, conversation, _push(conversation, advisor, text, "handoff.claimed", now), now)
 
 
 async def reply(session: AsyncSession, advisor: Advisor, handoff_id: int, text: str, now: dt.datetime) -> int:
@@ -316,10 +335,8 @@ async def reply(session: AsyncSession, advisor: Advisor, handoff_id: int, text: 
         raise ConsoleError(422, f"El mensaje supera {MAX_REPLY_CHARS} caracteres; divídalo en partes.")
     row, conversation = await _locked(session, advisor, handoff_id)
     _must_own(row, advisor)
-    message = _push(conversation, advisor, text, "advisor", now)
-    session.add(message)
+    message = await _relay(session, conversation, _push(conversation, advisor, text, "advisor", now), now)
     row.updated_at = now
-    await session.flush()
     return message.id
 
 
@@ -383,7 +400,7 @@ async def close(
     elif summary["logged"]:
         text += ", descontados de sus horas de implementación"
     text += "). Vuelvo a atenderle yo, el asistente virtual: escriba su consulta cuando quiera."
-    session.add(_push(conversation, advisor, text, "handoff.closed", now))
+    await _relay(session, conversation, _push(conversation, advisor, text, "handoff.closed", now), now)
     return summary
 
 

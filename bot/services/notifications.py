@@ -90,6 +90,7 @@ class Notifier:
             body=body,
             customer_id=customer.customer_id,
             invoice_id=invoice.invoice_id if invoice else None,
+            data={k: str(v) for k, v in values.items()},  # WhatsApp template parameters
         )
 
     def to_distributor(

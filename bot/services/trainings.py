@@ -182,12 +182,15 @@ class SqlTrainings:
         customer: CustomerRow | None,
         **extra: Any,
     ) -> list[OutboxMessage]:
-        subject, body = self.notifier.render(kind, _values(found, **extra))
-        messages = [
-            OutboxMessage(f"{key}:chat", kind, "chat", str(row.conversation_id), subject, body, row.customer_id)
-        ]
+        values = _values(found, **extra)
+        subject, body = self.notifier.render(kind, values)
+        data: dict[str, object] = {k: str(v) for k, v in values.items()}  # WhatsApp template parameters
+        chat = str(row.conversation_id)
+        messages = [OutboxMessage(f"{key}:chat", kind, "chat", chat, subject, body, row.customer_id, data=data)]
         if customer is not None:
-            messages.append(OutboxMessage(f"{key}:email", kind, "email", customer.email, subject, body, customer.id))
+            messages.append(
+                OutboxMessage(f"{key}:email", kind, "email", customer.email, subject, body, customer.id, data=data)
+            )
         return messages
 
     async def mine(self, conversation_id: int, now: dt.datetime) -> list[Offer]:

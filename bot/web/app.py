@@ -15,7 +15,8 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot import __version__
-from bot.channels import webchat
+from bot.channels import telegram, webchat, whatsapp
+from bot.channels.messaging import Messaging
 from bot.domain.trainings import Calendar
 from bot.engine import Engine
 from bot.persistence.database import sessionmaker
@@ -39,17 +40,22 @@ def create_app(
     background: Callable[[], Callable[[], None]] | None = None,
     *,
     calendar: Calendar | None = None,
+    messaging: Messaging | None = None,
 ) -> FastAPI:
     """`background`, when given, starts work that lives as long as the server (the scheduler)
     and returns the function that stops it."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        await channels.start()
         stop = background() if background else None
         yield
         if stop:
             stop()
+        await channels.stop()
         await database.dispose()
+
+    channels = messaging or Messaging()
 
     app = FastAPI(title="perseo-bot", version=__version__, lifespan=lifespan)
     app.state.engine = engine
@@ -58,10 +64,15 @@ def create_app(
     # The console's customer panel reads accounts exactly as the chat does (the store's factory).
     app.state.accounts = getattr(engine.store, "accounts", None)
     app.state.calendar = calendar if calendar is not None else Calendar(engine.zone, (), ())
+    app.state.telegram, app.state.telegram_secret = channels.telegram, channels.telegram_secret
+    app.state.whatsapp, app.state.whatsapp_secret = channels.whatsapp, channels.whatsapp_secret
+    app.state.whatsapp_verify_token = channels.whatsapp_verify_token
     app.state.templates = Jinja2Templates(directory=HERE / "templates")
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     app.include_router(webchat.router)
     app.include_router(console.router)
+    app.include_router(telegram.router)
+    app.include_router(whatsapp.router)
 
     @app.middleware("http")
     async def limits_and_headers(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:

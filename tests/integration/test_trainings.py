@@ -12,6 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.bootstrap import build_calendar, build_engine, build_notifier
+from bot.channels.outbound import ConversationSender
 from bot.config import Settings
 from bot.context import Knowledge
 from bot.mail import DirectoryMailer
@@ -21,7 +22,7 @@ from bot.persistence.sql_store import SqlConversationStore
 from bot.persistence.tables import OutboxRow, TrainingSignupRow
 from bot.services.handoffs import pushed_since
 from bot.services.trainings import SqlTrainings, TrainingError, add_session, attendees, cancel_session, list_sessions
-from scheduler.delivery import ChatSender, DeliveryWorker, EmailSender, SendWindow
+from scheduler.delivery import DeliveryWorker, EmailSender, SendWindow
 from tests.factories import add_customer, link_chat
 
 pytestmark = pytest.mark.postgres
@@ -178,7 +179,7 @@ async def test_cancelling_a_session_tells_everyone_and_reminders_replay_once(  #
     sessions = sessionmaker(database)
     worker = DeliveryWorker(
         sessions,
-        {"chat": ChatSender(sessions), "email": EmailSender(DirectoryMailer(tmp_path), "bot@perseo.ec")},
+        {"chat": ConversationSender(sessions), "email": EmailSender(DirectoryMailer(tmp_path), "bot@perseo.ec")},
         SendWindow(dt.time(8), dt.time(20), EC),
     )
     # Tuesday 14:00: the 60-minute reminders go out, once, however often the tick runs.
@@ -209,7 +210,7 @@ async def test_reminders_never_arrive_after_the_start(chat, database: AsyncEngin
     await chat("capacitaciones de hoy")
     await chat("1")
     sessions = sessionmaker(database)
-    worker = DeliveryWorker(sessions, {"chat": ChatSender(sessions)}, SendWindow(dt.time(8), dt.time(20), EC))
+    worker = DeliveryWorker(sessions, {"chat": ConversationSender(sessions)}, SendWindow(dt.time(8), dt.time(20), EC))
     report = await worker.run_once(local("2026-11-30", "15:30"))  # the server was down until after the start
     assert (report.sent, report.cancelled) == (0, 2)
 

@@ -1,0 +1,103 @@
+"""Telegram and WhatsApp wired together for the server: what `create_app` serves and starts."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from bot.messages import Message, Reply
+
+if TYPE_CHECKING:
+    from bot.channels.outbound import PushClient
+    from bot.channels.telegram import TelegramChannel
+    from bot.channels.whatsapp import WhatsAppChannel
+    from bot.engine import Engine
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Messaging:
+    telegram: TelegramChannel | None = None
+    telegram_secret: str | None = None
+    telegram_webhook_url: str | None = None
+    whatsapp: WhatsAppChannel | None = None
+    whatsapp_secret: str | None = None
+    whatsapp_verify_token: str | None = None
+    _stop: asyncio.Event = field(default_factory=asyncio.Event)
+    _polling: asyncio.Task[None] | None = None
+
+    def clients(self) -> dict[str, PushClient]:
+        found: dict[str, Any] = {}
+        if self.telegram is not None:
+            found["telegram"] = TelegramPush(self.telegram)
+        if self.whatsapp is not None:
+            found["whatsapp"] = self.whatsapp.client
+        return found
+
+    async def start(self) -> None:
+        if self.telegram is None:
+            return
+        await self.telegram.client.start()
+        if self.telegram_secret:
+            if self.telegram_webhook_url:
+                await self.telegram.client.bot.set_webhook(self.telegram_webhook_url, secret_token=self.telegram_secret)
+                log.info("telegram: webhook registered at %s", self.telegram_webhook_url)
+        else:
+            self._polling = asyncio.create_task(self.telegram.poll(self._stop))
+            log.info("telegram: polling (run one process only in this mode)")
+
+    async def stop(self) -> None:
+        self._stop.set()
+        if self._polling is not None:
+            self._polling.cancel()
+        if self.whatsapp is not None:
+            await self.whatsapp.drain()
+            await self.whatsapp.client.stop()
+        if self.telegram is not None:
+            await self.telegram.client.stop()
+
+
+class TelegramPush:
+    """Proactive Telegram messages for the outbox's conversation sender."""
+
+    def __init__(self, channel: TelegramChannel) -> None:
+        self.channel = channel
+
+    async def push(self, conversation: Any, row: Any) -> Any:
+        options = tuple((row.data or {}).get("options") or ())
+        group = conversation.external_user_id.startswith("-")  # Telegram group and channel ids are negative
+        return await self.channel.client.send(conversation.external_user_id, Reply(row.body, options), group=group)
+
+
+def build_messaging(settings: Any, sessions: Any, engine: Engine, clock: Callable[[], dt.datetime]) -> Messaging:
+    """Channels whose settings are present; nothing when none are (the embedded default)."""
+    from knowledge.pack import resolve_pack_dir
+
+    async def handle(message: Message) -> tuple[Reply, ...]:
+        return (await engine.handle(message)).replies
+
+    messaging = Messaging()
+    if settings.telegram_token:
+        from bot.channels.telegram import TelegramChannel, TelegramClient
+
+        client = TelegramClient(settings.telegram_token, settings.telegram_api_url, settings.telegram_rate)
+        messaging.telegram = TelegramChannel(client, sessions, handle, clock)
+        messaging.telegram_secret = settings.telegram_webhook_secret
+        messaging.telegram_webhook_url = settings.telegram_webhook_url
+    if settings.whatsapp_enabled:
+        from bot.channels.whatsapp import WhatsAppChannel, WhatsAppClient, load_templates
+
+        templates = load_templates(resolve_pack_dir(settings.knowledge_pack) / "whatsapp.yaml")
+        wa = WhatsAppClient(
+            settings.whatsapp_token, settings.whatsapp_phone_number_id, settings.whatsapp_api_url, templates,
+            settings.whatsapp_rate, clock,
+        )  # fmt: skip
+        messaging.whatsapp = WhatsAppChannel(wa, sessions, handle, clock)
+        messaging.whatsapp_secret = settings.whatsapp_app_secret
+        messaging.whatsapp_verify_token = settings.whatsapp_verify_token
+    return messaging
