@@ -4,6 +4,7 @@ before it is processed, and recognised when the platform sends it again."""
 from __future__ import annotations
 
 import datetime as dt
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import select, update
@@ -18,14 +19,25 @@ from bot.persistence.tables import ChannelEventRow, ConversationRow, MessageRow
 STALE = dt.timedelta(minutes=2)
 
 
+class Claim(StrEnum):
+    NEW = "new"  # stored now: process it
+    RETAKEN = "retaken"  # stored long ago and never finished (a crash): process it now
+    DONE = "done"  # a replay of an update already answered
+    BUSY = "busy"  # being processed right now (ask the platform to retry later)
+
+    @property
+    def mine(self) -> bool:
+        return self in (Claim.NEW, Claim.RETAKEN)
+
+
 async def claim_event(
     sessions: async_sessionmaker[AsyncSession],
     channel: str,
     event_id: str,
     payload: dict[str, Any] | None,
     now: dt.datetime,
-) -> bool:
-    """Store the update; False when it was seen before (a replay: do not answer again)."""
+) -> Claim:
+    """Store the update, or say why not to process it (a replay is never answered twice)."""
     async with sessions.begin() as session:
         insert = postgresql.insert if dialect_of(session) == "postgresql" else sqlite.insert
         new = (
@@ -37,7 +49,7 @@ async def claim_event(
             )
         ).scalar_one_or_none()
         if new is not None:
-            return True
+            return Claim.NEW
         retaken = await session.execute(
             update(ChannelEventRow)
             .where(
@@ -48,7 +60,16 @@ async def claim_event(
             )
             .values(received_at=now)
         )
-        return bool(retaken.rowcount)  # type: ignore[attr-defined]
+        if retaken.rowcount:  # type: ignore[attr-defined]
+            return Claim.RETAKEN
+        finished = (
+            await session.execute(
+                select(ChannelEventRow.processed_at).where(
+                    ChannelEventRow.channel == channel, ChannelEventRow.event_id == event_id[:200]
+                )
+            )
+        ).scalar_one_or_none()
+        return Claim.DONE if finished is not None else Claim.BUSY
 
 
 async def mark_processed(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import logging
 from collections.abc import Callable
@@ -30,6 +31,7 @@ class Messaging:
     whatsapp_verify_token: str | None = None
     _stop: asyncio.Event = field(default_factory=asyncio.Event)
     _polling: asyncio.Task[None] | None = None
+    _recovery: asyncio.Task[None] | None = None
 
     def clients(self) -> dict[str, PushClient]:
         found: dict[str, Any] = {}
@@ -39,7 +41,39 @@ class Messaging:
             found["whatsapp"] = self.whatsapp.client
         return found
 
+    async def recover(self, now: dt.datetime) -> int:
+        """Process updates a crashed process stored but never finished (WhatsApp is answered
+        after its webhook returned, so nobody would ask again). Returns how many."""
+        from bot.channels.events import claim_event, unprocessed
+
+        done = 0
+        for name, channel in (("whatsapp", self.whatsapp), ("telegram", self.telegram)):
+            if channel is None:
+                continue
+            for event_id, payload in await unprocessed(channel.sessions, name, now):
+                if not (await claim_event(channel.sessions, name, event_id, payload, now)).mine:
+                    continue  # another replica took it
+                if name == "whatsapp":
+                    await self.whatsapp.process(payload)  # type: ignore[union-attr]
+                else:
+                    await self.telegram.handle_claimed(payload)  # type: ignore[union-attr]
+                done += 1
+        return done
+
+    async def _recover_forever(self) -> None:
+        while not self._stop.is_set():
+            try:
+                recovered = await self.recover(dt.datetime.now(dt.UTC))
+                if recovered:
+                    log.warning("recovered %d unfinished channel updates", recovered)
+            except Exception:  # a database hiccup must not end the loop
+                log.exception("channel recovery failed; trying again in a minute")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stop.wait(), timeout=60)
+
     async def start(self) -> None:
+        if self.telegram is not None or self.whatsapp is not None:
+            self._recovery = asyncio.create_task(self._recover_forever())
         if self.telegram is None:
             return
         await self.telegram.client.start()
@@ -53,8 +87,9 @@ class Messaging:
 
     async def stop(self) -> None:
         self._stop.set()
-        if self._polling is not None:
-            self._polling.cancel()
+        for task in (self._polling, self._recovery):
+            if task is not None:
+                task.cancel()
         if self.whatsapp is not None:
             await self.whatsapp.drain()
             await self.whatsapp.client.stop()

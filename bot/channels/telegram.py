@@ -27,7 +27,7 @@ from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, Tele
 from telegram.request import HTTPXRequest
 from telegram.warnings import PTBDeprecationWarning
 
-from bot.channels.events import claim_event, mark_processed, tapped_option
+from bot.channels.events import Claim, claim_event, mark_processed, tapped_option
 from bot.channels.pacing import Pacer
 from bot.messages import Attachment, Message, Reply
 from scheduler.delivery import Delivered, DeliveryResult, RetryLater, Undeliverable
@@ -192,8 +192,14 @@ class TelegramChannel:
         if not isinstance(update_id, int):
             return "ignored: no update_id"
         now = self.clock()
-        if not await claim_event(self.sessions, CHANNEL, str(update_id), payload, now):
-            return "duplicate"
+        claim = await claim_event(self.sessions, CHANNEL, str(update_id), payload, now)
+        if not claim.mine:
+            return "duplicate" if claim == Claim.DONE else "busy"
+        return await self.handle_claimed(payload)
+
+    async def handle_claimed(self, payload: dict[str, Any]) -> str:
+        """Answer an update this process has claimed, then mark it done."""
+        update_id, now = payload["update_id"], self.clock()
         try:
             update = Update.de_json(payload, self.client.bot)
         except (TelegramError, KeyError, TypeError, ValueError) as exc:
@@ -262,4 +268,7 @@ async def webhook(request: Request) -> JSONResponse:
         return JSONResponse({"status": "ignored: not JSON"})
     if not isinstance(payload, dict):
         return JSONResponse({"status": "ignored: not an update"})
-    return JSONResponse({"status": await channel.process(payload)})
+    status = await channel.process(payload)
+    if status == "busy":  # another process is handling this update right now: let Telegram retry later
+        return JSONResponse({"status": status}, status_code=503)
+    return JSONResponse({"status": status})

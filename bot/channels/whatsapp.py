@@ -231,7 +231,7 @@ class WhatsAppChannel:
                 for message in value.get("messages") or []:
                     if not isinstance(message, dict) or not message.get("id") or not message.get("from"):
                         continue
-                    if await claim_event(self.sessions, CHANNEL, str(message["id"]), message, now):
+                    if (await claim_event(self.sessions, CHANNEL, str(message["id"]), message, now)).mine:
                         counts["messages"] += 1
                         task = asyncio.create_task(self.process(message))
                         self.tasks.add(task)

@@ -456,3 +456,22 @@ async def test_billing_reminders_go_to_the_chat_used_last(  # type: ignore[no-un
     assert not list(tmp_path.glob("*.eml"))
     await RoutingSender(sessions, email, chats, "all").send(row)
     assert len(tg.sent(111)) == 2 and len(wa.sent("593991234567")) == 1 and len(list(tmp_path.glob("*.eml"))) == 1
+
+
+async def test_updates_a_crashed_process_stored_are_answered_once_later(wired, tg: FakeTelegram, wa: FakeGraph) -> None:  # type: ignore[no-untyped-def]
+    from bot.channels.events import claim_event
+
+    http, messaging, sessions = wired
+    crashed_at = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=10)
+    message = wa_text("wamid.lost", "formas de pago", sender="593981112222")
+    await claim_event(sessions, "whatsapp", "wamid.lost", message, crashed_at)  # stored, then the process died
+    busy = tg_update(90, "hola", chat_id=401)
+    await claim_event(sessions, "telegram", "90", busy, dt.datetime.now(dt.UTC))  # another process is on it
+    answer = await tg_post(http, busy)
+    assert answer.status_code == 503 and tg.sent(401) == []  # Telegram will retry; nothing answered twice
+
+    assert await messaging.recover(dt.datetime.now(dt.UTC)) == 1
+    assert "transferencia" in wa.sent("593981112222")[0].params["text"]["body"]
+    assert await messaging.recover(dt.datetime.now(dt.UTC)) == 0
+    assert await messaging.recover(dt.datetime.now(dt.UTC) + dt.timedelta(minutes=5)) == 1  # the stuck Telegram one
+    assert len(tg.sent(401)) == 1 and len(wa.sent("593981112222")) == 1
