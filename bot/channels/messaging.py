@@ -60,16 +60,21 @@ class Messaging:
                 done += 1
         return done
 
-    async def _recover_forever(self) -> None:
-        while not self._stop.is_set():
+    async def _recover_forever(self, every: float = 60.0) -> None:
+        # Waits first: at start-up the server has better things to do, and an update is only
+        # "lost" once it has been unfinished for two minutes anyway.
+        while not await self._stopped_within(every):
             try:
                 recovered = await self.recover(dt.datetime.now(dt.UTC))
                 if recovered:
                     log.warning("recovered %d unfinished channel updates", recovered)
             except Exception:  # a database hiccup must not end the loop
                 log.exception("channel recovery failed; trying again in a minute")
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._stop.wait(), timeout=60)
+
+    async def _stopped_within(self, seconds: float) -> bool:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._stop.wait(), timeout=seconds)
+        return self._stop.is_set()
 
     async def start(self) -> None:
         if self.telegram is not None or self.whatsapp is not None:
@@ -88,7 +93,11 @@ class Messaging:
     async def stop(self) -> None:
         self._stop.set()
         for task in (self._polling, self._recovery):
-            if task is not None:
+            if task is None:
+                continue
+            try:  # let a running poll or sweep finish its database work; cancel only if it hangs
+                await asyncio.wait_for(task, timeout=25)
+            except (TimeoutError, asyncio.CancelledError):
                 task.cancel()
         if self.whatsapp is not None:
             await self.whatsapp.drain()

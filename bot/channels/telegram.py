@@ -240,7 +240,7 @@ class TelegramChannel:
         offset = 0
         while not stop.is_set():
             try:
-                updates = await self.client.bot.get_updates(offset=offset, timeout=20)
+                updates = await self.client.bot.get_updates(offset=offset, timeout=10)
             except RetryAfter as exc:
                 await asyncio.sleep(_seconds(exc))
                 continue
