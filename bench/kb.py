@@ -34,12 +34,13 @@ from rich.table import Table
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bot.bootstrap import build_engine  # noqa: E402
+from bot.bootstrap import build_calendar, build_engine  # noqa: E402
 from bot.config import Settings  # noqa: E402
 from bot.engine import Engine  # noqa: E402
 from bot.evaluation import Case, evaluate, load_cases  # noqa: E402
 from bot.messages import Message  # noqa: E402
 from bot.store import InMemoryConversationStore  # noqa: E402
+from bot.trainings import CalendarOnly  # noqa: E402
 from knowledge.pack import PACKS_DIR  # noqa: E402
 from knowledge.retrieval import COMMON_WORDS  # noqa: E402
 
@@ -93,7 +94,7 @@ def percentile(values: list[float], fraction: float) -> float:
 async def measure_pack(pack: str, cases: list[Case], runs: int, progress: Progress) -> dict[str, float]:
     settings = Settings(_env_file=None, knowledge_pack=pack)  # type: ignore[call-arg]
     start = time.perf_counter()
-    engine = build_engine(settings, InMemoryConversationStore())
+    engine = _engine(settings)
     build_seconds = time.perf_counter() - start
     results = await evaluate(engine, cases)
     accuracy = sum(r.passed for r in results) / len(results)
@@ -188,8 +189,14 @@ def main() -> int:
 
 async def _accuracy(pack: str, cases: list[Case]) -> float:
     settings = Settings(_env_file=None, knowledge_pack=pack)  # type: ignore[call-arg]
-    results = await evaluate(build_engine(settings, InMemoryConversationStore()), cases)
+    results = await evaluate(_engine(settings), cases)
     return sum(r.passed for r in results) / len(results)
+
+
+def _engine(settings: Settings) -> Engine:
+    """As `perseo-bot ask` and `kb eval` answer: in memory, with the pack's training calendar."""
+    calendar = CalendarOnly(build_calendar(settings))
+    return build_engine(settings, InMemoryConversationStore(trainings=lambda: calendar))
 
 
 if __name__ == "__main__":
