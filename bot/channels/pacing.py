@@ -33,8 +33,11 @@ class Pacer:
     def reserve(self, chat: str, group: bool = False) -> float:
         """Seconds to wait before sending to `chat` (the slot is taken now)."""
         now = self.clock()
-        slot = max(now, self._next_any, self._next_chat.get(chat, 0.0))
-        self._next_any = slot + self.interval
+        overall = max(now, self._next_any)
+        # The overall slot is taken now: a chat that must wait (its own interval, a 429) never
+        # pushes the other chats back behind it.
+        self._next_any = overall + self.interval
+        slot = max(overall, self._next_chat.get(chat, 0.0))
         self._next_chat[chat] = slot + (self.per_group if group else self.per_chat)
         if len(self._next_chat) > 50_000:  # forget chats whose slots are long past
             self._next_chat = {c: t for c, t in self._next_chat.items() if t > now}
