@@ -332,3 +332,23 @@ async def test_the_offer_after_two_misses_records_the_unanswered_question(
     await say(customer, "Hablar con un asesor", session="perdido")
     handoff = await only_handoff(database)
     assert (handoff.reason, handoff.question) == ("fallback", "wubba grompf")
+
+
+async def test_the_console_lists_training_sign_ups_naming_only_own_customers(
+    app, customer: httpx.AsyncClient, database: AsyncEngine
+) -> None:  # type: ignore[no-untyped-def]
+    await link_chat(database, "maria", PYME_RUC)  # a customer of Distribuidora Sierra
+    for session_id in ("maria", "anon"):
+        listed = await say(customer, "capacitaciones del lunes", session=session_id)
+        assert listed["replies"][0]["options"], listed
+        assert "Quedó inscrito" in (await say(customer, "1", session=session_id))["replies"][0]["text"]
+    andrea = await advisor(app, "andrea@sierra.ec")
+    page = (await andrea.get("/console/trainings")).text
+    assert "lunes 30 de noviembre, 15:00-16:00" in page
+    assert "Comercial Andina S.A. (webchat)" in page and "Chat sin verificar (webchat)" in page
+    carla = await advisor(app, "carla@costa.ec")  # another distributor: counted, not named
+    other = (await carla.get("/console/trainings")).text
+    assert "Comercial Andina" not in other and "Cliente de otra distribuidora" in other
+    assert (await customer.get("/console/trainings", follow_redirects=False)).status_code == 303
+    await andrea.aclose()
+    await carla.aclose()
