@@ -13,9 +13,11 @@ at once. The delivery worker hands these senders the outbox rows.
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
+import logging
 import uuid
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Protocol
 
 from sqlalchemy import select
@@ -24,9 +26,10 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.channels.events import mark_unreachable
 from bot.messages import Reply
 from bot.persistence.tables import ChatLinkRow, ConversationRow, CustomerRow, MessageRow, OutboxRow
-from scheduler.delivery import Delivered, DeliveryResult, Sender, Undeliverable
+from scheduler.delivery import Delivered, DeliveryResult, RetryLater, Sender, Undeliverable
 from scheduler.outbox import OutboxMessage, enqueue
 
+log = logging.getLogger(__name__)
 PUSH_CHANNELS = frozenset({"telegram", "whatsapp"})
 # Billing messages a customer may get on their chat instead of (or as well as) by e-mail.
 ROUTABLE = frozenset(
@@ -149,18 +152,52 @@ class RoutingSender:
         return Delivered("; ".join(r.reference for r in results if isinstance(r, Delivered)))
 
 
+async def send_replies(
+    sessions: async_sessionmaker[AsyncSession],
+    channel: str,
+    user_id: str,
+    replies: tuple[Reply, ...],
+    send: Callable[[Reply], Awaitable[DeliveryResult]],
+    clock: Callable[[], dt.datetime],
+    *,
+    pause: float,
+    attempts: int = 3,
+) -> None:
+    """Send a turn's answers in order. A short retry-after is waited out here (only this chat
+    waits); a long one, or still failing, leaves the answer to the delivery worker; a blocked
+    chat is marked unreachable and gets nothing more."""
+    for reply in replies:
+        for attempt in range(attempts):
+            result = await send(reply)
+            if not isinstance(result, RetryLater) or (result.after_seconds or 0) > 30 or attempt == attempts - 1:
+                break
+            await asyncio.sleep(result.after_seconds or pause)
+        if isinstance(result, RetryLater):
+            await requeue(sessions, channel, user_id, reply, clock())
+        elif isinstance(result, Undeliverable):
+            log.warning("%s %s: %s", channel, user_id, result.reason)
+            if result.reason.startswith("blocked"):
+                await unreachable(sessions, channel, user_id, clock())
+                return
+
+
+async def _conversation_id(session: AsyncSession, channel: str, user_id: str) -> int | None:
+    found = await session.execute(
+        select(ConversationRow.id).where(
+            ConversationRow.channel == channel, ConversationRow.external_user_id == user_id
+        )
+    )
+    return found.scalar_one_or_none()
+
+
 async def requeue(
     sessions: async_sessionmaker[AsyncSession], channel: str, user_id: str, reply: Reply, now: dt.datetime
 ) -> None:
     """An answer the platform would not take now: the delivery worker retries it."""
     async with sessions.begin() as session:
-        conversation_id = (
-            await session.execute(
-                select(ConversationRow.id).where(
-                    ConversationRow.channel == channel, ConversationRow.external_user_id == user_id
-                )
-            )
-        ).scalar_one()
+        conversation_id = await _conversation_id(session, channel, user_id)
+        if conversation_id is None:
+            raise LookupError(f"no {channel} conversation with {user_id}")
         data = {"stored": True, "options": list(reply.options)}  # the turn already stored it
         message = OutboxMessage(
             f"reply:{uuid.uuid4().hex}", "reply", "chat", str(conversation_id), "", reply.text, data=data
@@ -170,12 +207,6 @@ async def requeue(
 
 async def unreachable(sessions: async_sessionmaker[AsyncSession], channel: str, user_id: str, now: dt.datetime) -> None:
     async with sessions() as session:
-        conversation_id = (
-            await session.execute(
-                select(ConversationRow.id).where(
-                    ConversationRow.channel == channel, ConversationRow.external_user_id == user_id
-                )
-            )
-        ).scalar_one_or_none()
+        conversation_id = await _conversation_id(session, channel, user_id)
     if conversation_id is not None:
         await mark_unreachable(sessions, conversation_id, now)

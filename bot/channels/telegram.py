@@ -216,23 +216,12 @@ class TelegramChannel:
         return "handled" if incoming else "ignored"
 
     async def deliver(self, chat_id: str, replies: tuple[Reply, ...], *, group: bool) -> None:
-        from bot.channels.outbound import requeue
+        from bot.channels.outbound import send_replies
 
-        for reply in replies:
-            for _ in range(3):
-                result = await self.client.send(chat_id, reply, group=group)
-                if not isinstance(result, RetryLater) or (result.after_seconds or 0) > 30:
-                    break
-                await asyncio.sleep(result.after_seconds or 1.0)  # only this chat waits
-            if isinstance(result, RetryLater):  # keep it: the delivery worker tries again later
-                await requeue(self.sessions, CHANNEL, chat_id, reply, self.clock())
-            elif isinstance(result, Undeliverable):
-                log.warning("telegram chat %s: %s", chat_id, result.reason)
-                if result.reason.startswith("blocked"):
-                    from bot.channels.outbound import unreachable
+        async def send(reply: Reply) -> DeliveryResult:
+            return await self.client.send(chat_id, reply, group=group)
 
-                    await unreachable(self.sessions, CHANNEL, chat_id, self.clock())
-                    return
+        await send_replies(self.sessions, CHANNEL, chat_id, replies, send, self.clock, pause=1.0)
 
     async def poll(self, stop: asyncio.Event) -> None:
         """Long polling (one process only: two pollers would steal each other's updates)."""

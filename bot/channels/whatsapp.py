@@ -304,22 +304,12 @@ class WhatsAppChannel:
         return "", (), UNSUPPORTED
 
     async def deliver(self, user_id: str, replies: tuple[Reply, ...]) -> None:
-        from bot.channels.outbound import requeue, unreachable
+        from bot.channels.outbound import send_replies
 
-        for reply in replies:
-            result = await self.client.send(user_id, reply)
-            for _ in range(2):
-                if not isinstance(result, RetryLater) or (result.after_seconds or 0) > 30:
-                    break
-                await asyncio.sleep(result.after_seconds or 2.0)
-                result = await self.client.send(user_id, reply)
-            if isinstance(result, RetryLater):
-                await requeue(self.sessions, CHANNEL, user_id, reply, self.clock())
-            elif isinstance(result, Undeliverable):
-                log.warning("whatsapp %s: %s", user_id, result.reason)
-                if result.reason.startswith("blocked"):
-                    await unreachable(self.sessions, CHANNEL, user_id, self.clock())
-                    return
+        async def send(reply: Reply) -> DeliveryResult:
+            return await self.client.send(user_id, reply)
+
+        await send_replies(self.sessions, CHANNEL, user_id, replies, send, self.clock, pause=2.0)
 
     async def drain(self) -> None:
         if self.tasks:

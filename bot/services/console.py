@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -402,6 +401,3 @@ async def close(
     text += "). Vuelvo a atenderle yo, el asistente virtual: escriba su consulta cuando quiera."
     await _relay(session, conversation, _push(conversation, advisor, text, "handoff.closed", now), now)
     return summary
-
-
-AccountsFactory = Callable[[AsyncSession], Accounts]

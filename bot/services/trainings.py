@@ -99,9 +99,7 @@ class SqlTrainings:
         found = (await full_calendar(self.session, self.base)).session(session_id)
         if found is None:
             return None
-        cancelled = bool(await _cancelled(self.session, [found.id]))
-        offers = await self._offers(conversation_id, [found], keep_cancelled=True)
-        return Offer(offers[0].session, offers[0].seats_left, offers[0].signed_up, cancelled)
+        return (await self._offers(conversation_id, [found], keep_cancelled=True))[0]
 
     async def _offers(
         self, conversation_id: int, sessions: list[Session], *, keep_cancelled: bool = False
