@@ -106,3 +106,19 @@ async def add_advisor(
             session, email, name=email.split("@")[0].title(), distributor=distributor, password=password,
             is_admin=admin, now=dt.datetime(2026, 11, 1, tzinfo=dt.UTC),
         )  # fmt: skip
+
+
+PYME_RUC = "1792205859001"  # Comercial Andina, plan Pyme: 2 hours included
+NO_HOURS_RUC = "1790012345001"  # Ferretería El Tornillo, plan Emprendedor: none
+ADVISOR_PASSWORD = "clave-de-prueba-123"
+
+
+async def add_support_world(database: AsyncEngine, settings: Settings) -> None:
+    """The handoff tests' customers (one with hours, one without, both of Distribuidora
+    Sierra) and Sierra's advisor andrea@sierra.ec."""
+    await add_customer(database, settings, ruc=PYME_RUC)
+    await add_customer(
+        database, settings, ruc=NO_HOURS_RUC, email="luis@tornillo.ec", plan_name="Emprendedor",
+        company="Ferretería El Tornillo",
+    )  # fmt: skip
+    await add_advisor(database, "andrea@sierra.ec", ADVISOR_PASSWORD)

@@ -2,19 +2,15 @@
 
 from __future__ import annotations
 
-import asyncio
 import os
-import socket
-import threading
-import time
 from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 
 import pytest
-import uvicorn
 from fastapi import FastAPI
 
 from tests.conftest import skip_or_fail
+from tests.servers import running
 
 CHROMIUM = os.environ.get("PERSEO_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -29,12 +25,6 @@ CHROMIUM_ARGS = [
 ]
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def browser() -> Iterator[object]:
     if not Path(CHROMIUM).exists():
@@ -47,24 +37,6 @@ def browser() -> Iterator[object]:
 
 
 def serve(app: FastAPI, before: Callable[[], Awaitable[None]]) -> Iterator[str]:
-    """Run `app` on 127.0.0.1 in a thread with its own event loop, after `before` (migrations,
-    test data) ran in that loop; yields the base URL and stops the server afterwards."""
-    port = free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", timeout_graceful_shutdown=2)
-    )
-
-    def run() -> None:  # its own thread and event loop, apart from pytest's
-        asyncio.run(before())
-        server.run()
-
-    thread = threading.Thread(target=run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        if time.monotonic() > deadline:
-            raise RuntimeError("the test server did not start")
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
+    """A module fixture's body: the app on a real port, after `before` ran."""
+    with running(app, before) as url:
+        yield url

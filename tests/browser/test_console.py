@@ -16,13 +16,10 @@ from bot.persistence.database import create_engine, sessionmaker, upgrade
 from bot.services.hours import charges, customer_id_for, ledger
 from tests.browser.conftest import serve
 from tests.conftest import fixed_clock
-from tests.factories import add_advisor, add_customer, full_app, link_chat
+from tests.factories import ADVISOR_PASSWORD as PASSWORD
+from tests.factories import NO_HOURS_RUC, PYME_RUC, add_support_world, full_app, link_chat
 
 pytestmark = pytest.mark.browser
-
-PASSWORD = "clave-de-prueba-123"
-PYME_RUC = "1792205859001"  # 2 hours included
-NO_HOURS_RUC = "1790012345001"  # Emprendedor: none
 
 
 @pytest.fixture(scope="module")
@@ -36,18 +33,9 @@ def server(database_url: str, settings: Settings, knowledge: Knowledge) -> Itera
     async def prepare() -> None:
         database = create_engine(database_url)
         await upgrade(database)
-        await add_customer(database, settings, ruc=PYME_RUC)
-        await add_customer(
-            database,
-            settings,
-            ruc=NO_HOURS_RUC,
-            email="luis@tornillo.ec",
-            plan_name="Emprendedor",
-            company="Ferretería El Tornillo",
-        )
+        await add_support_world(database, settings)
         await link_chat(database, "e2e-maria", PYME_RUC)
         await link_chat(database, "e2e-luis", NO_HOURS_RUC)
-        await add_advisor(database, "andrea@sierra.ec", PASSWORD)
         await database.dispose()
 
     database = create_engine(database_url)

@@ -40,9 +40,9 @@ from tests.fakes import (
     FakeTelegram,
     blocked,
     graph_error,
-    running,
     too_many,
 )
+from tests.servers import running
 
 pytestmark = pytest.mark.postgres
 

@@ -20,27 +20,25 @@ from bot.persistence.database import sessionmaker
 from bot.persistence.tables import ConsoleSessionRow, HandoffRow, MessageRow
 from bot.services.hours import charges, customer_id_for, ledger
 from tests.conftest import clone_engine, fixed_clock
-from tests.factories import add_advisor, add_customer, add_distributor, full_app, link_chat
+from tests.factories import (
+    ADVISOR_PASSWORD as PASSWORD,
+)
+from tests.factories import (
+    NO_HOURS_RUC,
+    PYME_RUC,
+    add_advisor,
+    add_distributor,
+    add_support_world,
+    full_app,
+    link_chat,
+)
 
 pytestmark = pytest.mark.postgres
-
-PASSWORD = "clave-de-prueba-123"
-PYME_RUC = "1792205859001"  # Pyme: 2 hours included
-NO_HOURS_RUC = "1790012345001"  # Emprendedor: none
 
 
 @pytest.fixture
 async def app(database: AsyncEngine, settings: Settings, knowledge: Knowledge):  # type: ignore[no-untyped-def]
-    await add_customer(database, settings, ruc=PYME_RUC)
-    await add_customer(
-        database,
-        settings,
-        ruc=NO_HOURS_RUC,
-        email="luis@tornillo.ec",
-        plan_name="Emprendedor",
-        company="Ferretería El Tornillo",
-    )
-    await add_advisor(database, "andrea@sierra.ec", PASSWORD)
+    await add_support_world(database, settings)
     await add_advisor(database, "pablo@sierra.ec", PASSWORD)
     await add_distributor(database, "Distribuidora Costa", "ventas@costa.ec")
     await add_advisor(database, "carla@costa.ec", PASSWORD, distributor="Distribuidora Costa")

@@ -17,7 +17,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.fakes import GRAPH_VERSION, PHONE_ID, TOKEN, WA_TOKEN, FakeGraph, FakeTelegram, free_port, running
+from tests.fakes import GRAPH_VERSION, PHONE_ID, TOKEN, WA_TOKEN, FakeGraph, FakeTelegram
+from tests.servers import free_port, running
 
 BIN = str(Path(sys.executable).parent / "perseo-bot")
 
