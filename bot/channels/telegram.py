@@ -240,6 +240,9 @@ class TelegramChannel:
             for update in updates:
                 offset = update.update_id + 1
                 await self.process(update.to_dict())
+        if offset:  # confirm what was processed, so a restart does not fetch it again
+            with contextlib.suppress(TelegramError):
+                await self.client.bot.get_updates(offset=offset, timeout=0)
 
 
 @router.post("/webhooks/telegram")
