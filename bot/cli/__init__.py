@@ -117,6 +117,7 @@ def run(
     from scheduler.ticker import start_ticker
 
     settings = load_settings()
+    _check_port_free(settings.http_host, settings.http_port)
     migrate(settings)
     engine, database = sql_engine(settings)
     logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(name)s %(levelname)s %(message)s")
@@ -149,6 +150,24 @@ def run(
         log_level=settings.log_level,
         timeout_graceful_shutdown=5,  # open console event streams must not hold Ctrl+C
     )
+
+
+def _check_port_free(host: str, port: int) -> None:
+    """Fail with one clear line before anything starts, instead of uvicorn's traceback after "Serving on"."""
+    import socket
+
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            typer.echo(
+                f"Cannot serve on {host}:{port}: {exc.strerror or exc}. "
+                "Another program uses that port: stop it or choose another one with PERSEO_HTTP_PORT.",
+                err=True,
+            )
+            raise typer.Exit(1) from None
 
 
 @db_app.command("upgrade")

@@ -106,3 +106,19 @@ def test_trainings_list_json_contract_and_bad_ids(tmp_path: Path) -> None:
     assert run("trainings", "attendees", "nope", env=env).returncode == 1
     bad_date = run("trainings", "list", "--from", "29/10/2026", env=env)
     assert bad_date.returncode == 2 and "YYYY-MM-DD" in bad_date.stderr
+
+
+def test_run_on_a_busy_port_says_which_setting_to_change(tmp_path: Path) -> None:
+    import socket
+
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        result = run(
+            "run",
+            env={"PERSEO_HTTP_PORT": str(port), "PERSEO_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'db.sqlite'}"},
+        )
+    assert result.returncode == 1
+    assert "PERSEO_HTTP_PORT" in result.stderr and "Traceback" not in result.stderr
+    assert "Serving on" not in result.stdout
