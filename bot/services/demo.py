@@ -80,9 +80,14 @@ async def load_demo(
     for demo in CUSTOMERS:
         existing = (await session.execute(select(CustomerRow).where(CustomerRow.ruc == demo.ruc))).scalar_one_or_none()
         if existing is not None:
-            subscription = (
-                await session.execute(select(SubscriptionRow).where(SubscriptionRow.customer_id == existing.id))
-            ).scalar_one()
+            # The newest contract: a demo customer may have been recontracted since (`customers recontract`).
+            newest = (
+                select(SubscriptionRow)
+                .where(SubscriptionRow.customer_id == existing.id)
+                .order_by(SubscriptionRow.signup_date.desc(), SubscriptionRow.id.desc())
+                .limit(1)
+            )
+            subscription = (await session.execute(newest)).scalar_one()
             result.append((demo, subscription.state))
             continue
         plan = plans[demo.plan]

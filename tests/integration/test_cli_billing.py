@@ -172,3 +172,6 @@ def test_an_ended_customer_contracts_again(env: dict[str, str]) -> None:
     tick = json.loads(run("scheduler", "tick", "--now", f"{start}T10:00", "--json", "--no-delivery", env=env).stdout)
     assert tick["sweeps"]["invoices_issued"] >= 1  # the new contract's first invoice (30 days at least)
     assert run("customers", "recontract", "2499100070001", "--from", start, env=env).returncode == 1
+    demo_again = run("demo", env=env)  # `make run` loads the demo each time: a recontracted demo customer is fine
+    assert demo_again.returncode == 0, demo_again.stderr
+    assert "2499100070001  active" in demo_again.stdout
