@@ -133,17 +133,23 @@ def outbox_list(
     )
 
 
-def demo() -> None:
+def demo(
+    reset: Annotated[
+        bool, typer.Option("--reset", help="Delete the demo customers first and build them again as of today.")
+    ] = False,
+) -> None:
     """Load a demo distributor and one customer in each state (idempotent)."""
     from bot.bootstrap import billing_rules, iva_schedule
     from bot.cli.common import in_session
-    from bot.services.demo import load_demo, load_demo_advisors
+    from bot.services.demo import load_demo, load_demo_advisors, reset_demo
 
     settings = load_settings()
     now = dt.datetime.now(dt.UTC)
     today = now.astimezone(settings.zone).date()
 
     async def work(session):  # type: ignore[no-untyped-def]
+        if reset:
+            await reset_demo(session)
         customers = await load_demo(session, today, now, billing_rules(settings), iva_schedule(settings))
         return customers, await load_demo_advisors(session, now)
 

@@ -122,6 +122,21 @@ async def load_demo(
     return result
 
 
+async def reset_demo(session: AsyncSession) -> int:
+    """Delete the demo customers (with their contracts, invoices, payments, hours and chat links,
+    by the foreign keys' cascades) so that `load_demo` builds them again as of today.
+
+    Conversations stay (they are the chats' history, not the demo's); their links to the
+    deleted customers go with the customers. Returns how many customers were deleted.
+    """
+    rucs = [demo.ruc for demo in CUSTOMERS]
+    rows = (await session.execute(select(CustomerRow).where(CustomerRow.ruc.in_(rucs)))).scalars().all()
+    for row in rows:
+        await session.delete(row)
+    await session.flush()
+    return len(rows)
+
+
 def _status(scenario: str, due: dt.date, today: dt.date) -> InvoiceStatus:
     if scenario in ("new", "due") and due >= today:
         return InvoiceStatus.ISSUED

@@ -175,3 +175,6 @@ def test_an_ended_customer_contracts_again(env: dict[str, str]) -> None:
     demo_again = run("demo", env=env)  # `make run` loads the demo each time: a recontracted demo customer is fine
     assert demo_again.returncode == 0, demo_again.stderr
     assert "2499100070001  active" in demo_again.stdout
+    reset = run("demo", "--reset", env=env)  # and --reset builds the demo again as of today
+    assert reset.returncode == 0, reset.stderr
+    assert "2499100070001  ended" in reset.stdout
