@@ -204,9 +204,10 @@ class DeliveryWorker:
         try:
             for row in claimed.rows:
                 now = clock()
-                if now >= claimed.held_until:
-                    # The heartbeat could not renew the lease: another worker may hold these rows
-                    # by now. Leave them; whoever claims them next sends them.
+                if now >= claimed.held_until - self.lease / 3:
+                    # The heartbeat could not renew the lease (it keeps at least two thirds of it
+                    # ahead): another worker may take these rows while this send is on the wire.
+                    # Leave them; whoever claims them next sends them.
                     log.warning("outbox: lease lost before sending row %d; leaving the rest of the batch", row.id)
                     return
                 if row.expires_at is not None and row.expires_at <= now:

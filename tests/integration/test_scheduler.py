@@ -394,13 +394,13 @@ async def test_a_message_whose_deadline_passes_while_its_batch_is_sent_is_droppe
     """The deadline is checked just before each send, not only when the batch is claimed."""
     start, clock = at("2026-12-01", 10), Clock()
     async with sessionmaker(database).begin() as session:
-        for number, deadline in enumerate((start + dt.timedelta(minutes=9), start + dt.timedelta(seconds=20))):
+        for number, deadline in enumerate((start + dt.timedelta(minutes=9), start + dt.timedelta(seconds=10))):
             message = OutboxMessage(f"code:{number}", "link_code", "email", "a@b.ec", "s", "b", expires_at=deadline)
             await enqueue(session, message, start)
 
     class Slow(Recorder):
         async def send(self, row: OutboxRow):  # type: ignore[no-untyped-def]
-            clock.seconds += 25  # this mail took 25 s to hand over
+            clock.seconds += 15  # this mail took 15 s to hand over
             return await super().send(row)
 
     recorder = Slow()
