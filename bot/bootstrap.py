@@ -102,7 +102,14 @@ def build_ticker(
     chats = ConversationSender(sessions, clients, email)
     senders = {"email": RoutingSender(sessions, email, chats, settings.reminder_channels), "chat": chats}
     window = SendWindow(settings.send_window_start, settings.send_window_end, settings.zone)
-    return Ticker(sessions, sweeps, DeliveryWorker(sessions, senders, window), settings.zone)
+    worker = DeliveryWorker(
+        sessions,
+        senders,
+        window,
+        lease=dt.timedelta(seconds=settings.outbox_lease_seconds),
+        batch=settings.outbox_batch,
+    )
+    return Ticker(sessions, sweeps, worker, settings.zone)
 
 
 def build_sql_store(settings: Settings, sessions: async_sessionmaker[AsyncSession]) -> SqlConversationStore:

@@ -75,6 +75,10 @@ class Settings(BaseSettings):
     )
     tick_seconds: int = Field(60, ge=5, description="How often the server runs the billing sweeps.")
     delivery_seconds: int = Field(5, ge=1, description="How often the server delivers outbox messages.")
+    outbox_lease_seconds: int = Field(
+        30, ge=5, le=600, description="A delivery worker's claim; a dead worker's rows return after it."
+    )
+    outbox_batch: int = Field(10, ge=1, le=500, description="Outbox rows a delivery worker claims at a time.")
 
     @field_validator("timezone")
     @classmethod

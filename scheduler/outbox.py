@@ -6,6 +6,8 @@
   workers never take the same row; on SQLite a conditional UPDATE (status still claimable)
   whose row count says who won. A claim is a lease: a worker killed mid-send leaves the row
   in `sending`, and it is claimed again once the lease expires (at-least-once delivery).
+  Every claim marks its rows with a random token; only the holder of the token renews the
+  lease (the worker's heartbeat) or records the outcome.
 """
 
 from __future__ import annotations
@@ -111,17 +113,22 @@ async def claim(
     lease: dt.timedelta,
     kinds: frozenset[str] | None = None,
 ) -> list[OutboxRow]:
-    """Take up to `limit` due rows for this worker, in the caller's (short) transaction."""
+    """Take up to `limit` due rows for this worker, in the caller's (short) transaction.
+
+    The rows come back in `sending`, leased until `now + lease` and marked with this claim's
+    `claim_token`.
+    """
     conditions = _claimable(now, kinds)
     query = select(OutboxRow).where(*conditions).order_by(OutboxRow.id).limit(limit)
+    token = secrets.token_hex(16)
     if dialect_of(session) == "postgresql":
         rows = list((await session.execute(query.with_for_update(skip_locked=True))).scalars())
         for row in rows:
             row.status, row.lease_until, row.attempts = "sending", now + lease, row.attempts + 1
+            row.claim_token = token
         return rows
     # SQLite: this transaction holds the write lock (BEGIN IMMEDIATE), so one conditional
-    # UPDATE over the chosen ids is atomic; a random token marks the rows this claim took.
-    token = secrets.token_hex(16)
+    # UPDATE over the chosen ids is atomic; the token marks the rows this claim took.
     chosen = query.with_only_columns(OutboxRow.id).scalar_subquery()
     await session.execute(
         update(OutboxRow)

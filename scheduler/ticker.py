@@ -32,7 +32,10 @@ def start_ticker(ticker: Ticker, settings: Settings) -> AsyncIOScheduler:
         try:
             report = await ticker.worker.run_once(dt.datetime.now(dt.UTC))
             if report.handled:
-                log.info("delivery: sent %d, retried %d, failed %d", report.sent, report.retried, report.failed)
+                log.info(
+                    "delivery: sent %d, retried %d, failed %d, cancelled %d, expired %d",
+                    *(report.sent, report.retried, report.failed, report.cancelled, report.expired),
+                )
         except Exception:
             log.exception("outbox delivery failed; it runs again at the next tick")
 

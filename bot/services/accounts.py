@@ -4,7 +4,8 @@ Verification codes: 6 digits, e-mailed through the outbox to the address on file
 as an HMAC with the server's key, valid 10 minutes; 5 wrong tries lock that RUC for that chat
 for 15 minutes. An unknown RUC gets the same answer as a known one (a stable decoy address is
 masked), and its wrong codes count and lock the same way, so the chat reveals nothing about
-which RUCs are customers.
+which RUCs are customers. The mail is not sent once less than a minute of the code's life is
+left (it would arrive dead), nor once a newer code for the same chat and RUC replaced it.
 """
 
 from __future__ import annotations
@@ -13,9 +14,10 @@ import datetime as dt
 import hashlib
 import hmac
 import secrets
+from dataclasses import replace
 from pathlib import Path
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -35,6 +37,7 @@ from bot.persistence.tables import (
     DistributorRow,
     InvoiceRow,
     LinkCodeRow,
+    OutboxRow,
     PaymentReportRow,
     PlanRow,
     SubscriptionRow,
@@ -45,6 +48,9 @@ from bot.services.notifications import Notifier
 from scheduler.outbox import enqueue
 
 CODE_LIFETIME = dt.timedelta(minutes=10)
+# The mail must leave with at least this much of the code's life left: time to reach the
+# inbox, be read and be typed into the chat. Later, the outbox drops it instead of sending it.
+CODE_TIME_TO_USE = dt.timedelta(minutes=1)
 LOCK_TIME = dt.timedelta(minutes=15)
 MAX_WRONG_CODES = 5
 DECOY_DOMAINS = ("gmail.com", "hotmail.com", "outlook.com", "yahoo.com")
@@ -96,8 +102,24 @@ class SqlAccounts:
             contact_of(customer, distributor),
             codigo=code,
         )
-        await enqueue(self.session, message, now)
+        await self._withdraw_codes(row.id)
+        await enqueue(self.session, replace(message, expires_at=now + CODE_LIFETIME - CODE_TIME_TO_USE), now)
         return VerificationStarted(mask_email(customer.email))
+
+    async def _withdraw_codes(self, code_row_id: int) -> None:
+        """A new code replaces the old one: mails of the old one still waiting are not sent.
+
+        (A row in `sending` is taken too: its worker may have died; if it is alive, the mail
+        may still go out, which is harmless - the code simply no longer works.)
+        """
+        await self.session.execute(
+            update(OutboxRow)
+            .where(
+                OutboxRow.idempotency_key.like(f"link:{code_row_id}:%"),
+                OutboxRow.status.in_(("pending", "sending")),
+            )
+            .values(status="cancelled", lease_until=None, last_error="replaced by a newer code")
+        )
 
     async def check_code(self, conversation_id: int, ruc: str, code: str, now: dt.datetime) -> CodeResult:
         row = await self._code_row(conversation_id, ruc, create=False)

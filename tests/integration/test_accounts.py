@@ -31,6 +31,7 @@ from bot.services.accounts import SqlAccounts
 from bot.services.billing import BillingSweeps
 from bot.services.notifications import Notifier, load_templates
 from knowledge.pack import PACKS_DIR
+from scheduler.delivery import Delivered, DeliveryWorker, SendWindow
 from tests.factories import add_customer
 
 pytestmark = pytest.mark.postgres
@@ -139,6 +140,60 @@ async def test_codes_are_stored_hashed_and_expire(world) -> None:  # type: ignor
     assert "venció" in await chat.say(code)
     assert "código de 6 dígitos" in await chat.say("reenviar")
     assert "vinculado" in await chat.say(await _latest_code(database))
+
+
+async def _code_mails(database: AsyncEngine) -> list[OutboxRow]:
+    async with sessionmaker(database)() as session:
+        query = select(OutboxRow).where(OutboxRow.kind == "link_code").order_by(OutboxRow.id)
+        return list((await session.execute(query)).scalars())
+
+
+class Mailbox:
+    """Keeps the code mails it is given (the invoice mails of `world` go out too)."""
+
+    def __init__(self) -> None:
+        self.sent: list[str] = []
+
+    async def send(self, row: OutboxRow) -> Delivered:
+        if row.kind == "link_code":
+            self.sent.append(row.body)
+        return Delivered("ok")
+
+
+async def test_a_code_mail_that_would_arrive_dead_is_dropped_not_sent(world) -> None:  # type: ignore[no-untyped-def]
+    """Issue 10.9: a code mail stranded by a dead worker must not arrive after the code died."""
+    database, knowledge, clock, _ = world
+    chat = Chat(database, knowledge, clock)
+    await chat.say("cuanto debo")
+    await chat.say("1792205859001")
+    asked = clock.now
+    [mail] = await _code_mails(database)
+    assert mail.expires_at == asked + dt.timedelta(minutes=9)  # the code lives 10; a minute to type it
+    mailbox = Mailbox()
+    window = SendWindow(dt.time(8), dt.time(20), GUAYAQUIL)
+    worker = DeliveryWorker(sessionmaker(database), {"email": mailbox}, window)
+    report = await worker.run_once(asked + dt.timedelta(minutes=9, seconds=1))
+    assert (report.expired, mailbox.sent) == (1, [])
+    [mail] = await _code_mails(database)
+    assert mail.status == "cancelled" and (mail.last_error or "").startswith("expired")
+
+
+async def test_a_new_code_withdraws_the_mail_of_the_old_one(world) -> None:  # type: ignore[no-untyped-def]
+    database, knowledge, clock, _ = world
+    chat = Chat(database, knowledge, clock)
+    await chat.say("cuanto debo")
+    await chat.say("1792205859001")
+    old = await _latest_code(database)
+    clock.now += dt.timedelta(minutes=11)
+    assert "venció" in await chat.say(old)
+    await chat.say("reenviar")
+    new = await _latest_code(database)
+    first, second = await _code_mails(database)
+    assert (first.status, first.last_error, second.status) == ("cancelled", "replaced by a newer code", "pending")
+    mailbox = Mailbox()
+    window = SendWindow(dt.time(8), dt.time(20), GUAYAQUIL)
+    await DeliveryWorker(sessionmaker(database), {"email": mailbox}, window).run_once(clock.now)
+    assert len(mailbox.sent) == 1 and new in mailbox.sent[0]
 
 
 async def test_unknown_ruc_gets_the_same_answer_and_locks_after_five_tries(world) -> None:  # type: ignore[no-untyped-def]

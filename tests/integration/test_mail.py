@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import os
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
@@ -97,7 +99,8 @@ async def test_email_sender_maps_failures(smtp: tuple[Inbox, int]) -> None:
 
 def test_kill_9_during_delivery_loses_nothing(tmp_path: Path) -> None:
     """kill -9 the process mid-run, start it again: every message arrives, and at most the one
-    in flight at the kill arrives twice (at-least-once delivery)."""
+    in flight at the kill arrives twice (at-least-once delivery). The dead process held one
+    small batch, on a 30-second lease: a restart 30 seconds later sends the rest (issue 10.9)."""
     inbox = Inbox(delay=0.05)
     port = free_port()
     controller = Controller(inbox, hostname="127.0.0.1", port=port)
@@ -131,14 +134,25 @@ def test_kill_9_during_delivery_loses_nothing(tmp_path: Path) -> None:
     bin_dir = Path(sys.executable).parent
     tick = [str(bin_dir / "perseo-bot"), "scheduler", "tick", "--now", "2026-12-01T10:00"]
     try:
+        started = time.monotonic()
         process = subprocess.Popen(tick, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        deadline = time.monotonic() + 60
-        while len(inbox.messages) < 10 and time.monotonic() < deadline:
+        deadline = started + 60
+        while len(inbox.messages) < 15 and time.monotonic() < deadline:
             time.sleep(0.01)
         process.send_signal(signal.SIGKILL)
         process.wait()
-        assert 10 <= len(inbox.messages) < count, "the kill should land in the middle of the run"
-        after_restart = [*tick[:-1], "2026-12-01T10:06"]  # past the 5-minute lease
+        lived = time.monotonic() - started  # the dead run's clock went at most this far past 10:00
+        assert 15 <= len(inbox.messages) < count, "the kill should land in the middle of the run"
+        with sqlite3.connect(database) as connection:
+            held = [
+                dt.datetime.fromisoformat(lease).replace(tzinfo=dt.UTC)
+                for (lease,) in connection.execute("SELECT lease_until FROM outbox WHERE status = 'sending'")
+            ]
+        assert len(held) <= 10, "the dead process held one small batch, not everything due"
+        start = dt.datetime(2026, 12, 1, 15, tzinfo=dt.UTC)  # 10:00 in Guayaquil
+        back = max(held, default=start)
+        assert back <= start + dt.timedelta(seconds=30 + lived), "its rows return within about 30 seconds"
+        after_restart = [*tick[:-1], (back + dt.timedelta(seconds=1)).isoformat()]
         subprocess.run(after_restart, env=env, check=True, capture_output=True)
     finally:
         controller.stop()

@@ -36,6 +36,11 @@ EC = zoneinfo.ZoneInfo("America/Guayaquil")
 WINDOW = SendWindow(dt.time(8), dt.time(20), EC)
 
 
+def frozen() -> float:
+    """A run timer that never moves: the run's time stays at its `now`."""
+    return 0.0
+
+
 def at(day: str, hour: int = 9) -> dt.datetime:
     return dt.datetime.fromisoformat(day).replace(hour=hour, tzinfo=EC)
 
@@ -198,7 +203,7 @@ async def test_two_workers_never_deliver_the_same_row(database: AsyncEngine) -> 
 async def test_retries_back_off_honour_retry_after_and_give_up(database: AsyncEngine) -> None:
     await _enqueue_many(database, 3)
     recorder = Recorder([RetryLater("busy", after_seconds=30), Undeliverable("address refused"), RetryLater("timeout")])
-    worker = DeliveryWorker(sessionmaker(database), {"email": recorder}, WINDOW, max_attempts=2)
+    worker = DeliveryWorker(sessionmaker(database), {"email": recorder}, WINDOW, max_attempts=2, timer=frozen)
     start = at("2026-12-01", 10)
     first = await worker.run_once(start)
     assert (first.sent, first.retried, first.failed) == (0, 2, 1)
@@ -269,3 +274,156 @@ async def test_two_processes_ticking_at_once_issue_everything_once(
     rows = await outbox(database)
     assert Counter(r.kind for r in rows) == {"invoice_issued": 2}
     assert sum(r.delivery.sent for r in reports) == 2  # each message sent by exactly one of them
+
+
+# --- stranded claims: a dead worker's rows come back within about 30 seconds -------------------
+
+
+class Killed(BaseException):
+    """The process vanishing mid-send (kill -9): no handler runs, nothing more is written."""
+
+
+class Clock:
+    """A run's monotonic timer that the test moves by hand."""
+
+    def __init__(self) -> None:
+        self.seconds = 0.0
+
+    def __call__(self) -> float:
+        return self.seconds
+
+
+class Gate(Recorder):
+    """A channel whose first send waits until the test opens it (a slow SMTP server)."""
+
+    def __init__(self, effect: BaseException | None = None) -> None:
+        super().__init__()
+        self.entered, self.opened, self.effect = asyncio.Event(), asyncio.Event(), effect
+
+    async def send(self, row: OutboxRow):  # type: ignore[no-untyped-def]
+        if not self.entered.is_set():
+            self.entered.set()
+            if self.effect is not None:
+                raise self.effect
+            await self.opened.wait()
+        return await super().send(row)
+
+
+async def test_a_killed_workers_batch_returns_after_30_seconds_and_the_rest_goes_at_once(
+    database: AsyncEngine,
+) -> None:
+    """Issue 10.9: after a kill mid-delivery, 27 of 40 claimed mails waited out a 5-minute lease."""
+    await _enqueue_many(database, 40, kind="link_code")
+    start = at("2026-12-01", 10)
+    dying = DeliveryWorker(sessionmaker(database), {"email": Gate(Killed())}, WINDOW)
+    with pytest.raises(Killed):
+        await dying.run_once(start)
+    held = [r for r in await outbox(database) if r.status == "sending"]
+    assert len(held) == 10, "a worker claims a small batch, not everything due"
+    assert all(start + dt.timedelta(seconds=30) <= r.lease_until < start + dt.timedelta(seconds=31) for r in held)  # type: ignore[operator]
+
+    survivor = Recorder()
+    worker = DeliveryWorker(sessionmaker(database), {"email": survivor}, WINDOW)
+    assert (await worker.run_once(start)).sent == 30  # what the dead worker had not claimed: now
+    assert (await worker.run_once(start + dt.timedelta(seconds=29))).handled == 0  # its lease holds
+    assert (await worker.run_once(start + dt.timedelta(seconds=31))).sent == 10
+    assert sorted(survivor.sent) == sorted(f"test:{n}" for n in range(40))
+    assert {r.status for r in await outbox(database)} == {"sent"}
+
+
+async def test_a_live_worker_renews_its_lease_while_a_send_is_slow(database: AsyncEngine) -> None:
+    await _enqueue_many(database, 10, kind="link_code")
+    start, clock, gate = at("2026-12-01", 10), Clock(), Gate()
+    slow = DeliveryWorker(sessionmaker(database), {"email": gate}, WINDOW, timer=clock, heartbeat=0.01)
+    run = asyncio.create_task(slow.run_once(start))
+    await asyncio.wait_for(gate.entered.wait(), 10)
+    clock.seconds = 25.0  # the first mail has been on the wire for 25 s: the heartbeat pushes the lease
+    for _ in range(500):
+        await asyncio.sleep(0.01)
+        leases = {r.lease_until for r in await outbox(database) if r.status == "sending"}
+        if leases == {start + dt.timedelta(seconds=55)}:
+            break
+    assert leases == {start + dt.timedelta(seconds=55)}
+
+    other = Recorder()
+    thief = DeliveryWorker(sessionmaker(database), {"email": other}, WINDOW, timer=frozen)
+    assert (await thief.run_once(start + dt.timedelta(seconds=45))).handled == 0  # past 30 s, still held
+    gate.opened.set()
+    report = await asyncio.wait_for(run, 10)
+    assert report.sent == 10 and other.sent == []
+    assert [(r.status, r.attempts, r.lease_until, r.claim_token) for r in await outbox(database)] == [
+        ("sent", 1, None, None)
+    ] * 10
+
+
+async def test_a_worker_that_lost_its_lease_stops_sending_its_batch(database: AsyncEngine) -> None:
+    """The heartbeat could not renew (the database was away, the loop stalled): once the lease
+    has passed, the rows may belong to another worker, so this one sends no more of them."""
+    await _enqueue_many(database, 10, kind="link_code")
+    start, clock, gate = at("2026-12-01", 10), Clock(), Gate()
+    stalled = DeliveryWorker(sessionmaker(database), {"email": gate}, WINDOW, timer=clock, heartbeat=3600)
+    run = asyncio.create_task(stalled.run_once(start))
+    await asyncio.wait_for(gate.entered.wait(), 10)
+    clock.seconds = 31.0
+    other = Recorder()
+    successor = DeliveryWorker(sessionmaker(database), {"email": other}, WINDOW, timer=frozen)
+    assert (await successor.run_once(start + dt.timedelta(seconds=31))).sent == 10
+    gate.opened.set()
+    report = await asyncio.wait_for(run, 10)
+    assert gate.sent == ["test:0"]  # only the mail already on the wire; the other 9 are left alone
+    assert report.sent == 1
+    assert [(r.status, r.attempts) for r in await outbox(database)] == [("sent", 2)] * 10
+
+
+async def test_a_stopped_worker_gives_its_unsent_rows_back_at_once(database: AsyncEngine) -> None:
+    await _enqueue_many(database, 10, kind="link_code")
+    start, gate = at("2026-12-01", 10), Gate()
+    stopping = DeliveryWorker(sessionmaker(database), {"email": gate}, WINDOW, timer=frozen)
+    run = asyncio.create_task(stopping.run_once(start))
+    await asyncio.wait_for(gate.entered.wait(), 10)
+    run.cancel()  # what the scheduler's shutdown does to a running delivery job
+    with pytest.raises(asyncio.CancelledError):
+        await run
+    assert [(r.status, r.attempts, r.lease_until) for r in await outbox(database)] == [("pending", 0, None)] * 10
+    other = Recorder()
+    worker = DeliveryWorker(sessionmaker(database), {"email": other}, WINDOW, timer=frozen)
+    assert (await worker.run_once(start)).sent == 10  # no 30-second wait
+
+
+async def test_a_message_whose_deadline_passes_while_its_batch_is_sent_is_dropped(database: AsyncEngine) -> None:
+    """The deadline is checked just before each send, not only when the batch is claimed."""
+    start, clock = at("2026-12-01", 10), Clock()
+    async with sessionmaker(database).begin() as session:
+        for number, deadline in enumerate((start + dt.timedelta(minutes=9), start + dt.timedelta(seconds=10))):
+            message = OutboxMessage(f"code:{number}", "link_code", "email", "a@b.ec", "s", "b", expires_at=deadline)
+            await enqueue(session, message, start)
+
+    class Slow(Recorder):
+        async def send(self, row: OutboxRow):  # type: ignore[no-untyped-def]
+            clock.seconds += 15  # this mail took 15 s to hand over
+            return await super().send(row)
+
+    recorder = Slow()
+    report = await DeliveryWorker(sessionmaker(database), {"email": recorder}, WINDOW, timer=clock).run_once(start)
+    assert (report.sent, report.expired) == (1, 1) and recorder.sent == ["code:0"]
+    late = (await outbox(database))[1]
+    assert late.status == "cancelled" and late.sent_at is None
+    assert (late.last_error or "").startswith("expired before it could be sent")
+
+
+async def test_a_long_run_claims_with_leases_from_its_own_time_not_its_start(database: AsyncEngine) -> None:
+    """A run that lasts minutes must not claim its later batches with leases already past."""
+    await _enqueue_many(database, 8, kind="link_code")
+    start, clock = at("2026-12-01", 10), Clock()
+    seen: list[dt.datetime | None] = []
+
+    class Throttled(Recorder):
+        async def send(self, row: OutboxRow):  # type: ignore[no-untyped-def]
+            seen.append(row.lease_until)
+            clock.seconds += 6  # 6 s a message: a batch of 4 takes 24 s
+            return await super().send(row)
+
+    worker = DeliveryWorker(sessionmaker(database), {"email": Throttled()}, WINDOW, batch=4, timer=clock)
+    assert (await worker.run_once(start)).sent == 8
+    assert seen == [start + dt.timedelta(seconds=30)] * 4 + [start + dt.timedelta(seconds=24 + 30)] * 4
+    assert {r.sent_at for r in await outbox(database)} == {start + dt.timedelta(seconds=6 * n) for n in range(1, 9)}

@@ -212,7 +212,8 @@ async def test_reminders_never_arrive_after_the_start(chat, database: AsyncEngin
     sessions = sessionmaker(database)
     worker = DeliveryWorker(sessions, {"chat": ConversationSender(sessions)}, SendWindow(dt.time(8), dt.time(20), EC))
     report = await worker.run_once(local("2026-11-30", "15:30"))  # the server was down until after the start
-    assert (report.sent, report.cancelled) == (0, 2)
+    assert (report.sent, report.expired) == (0, 2)
+    assert [(r.status, (r.last_error or "")[:7]) for r in await outbox(database)] == [("cancelled", "expired")] * 2
 
 
 async def test_admin_commands_refuse_bad_input(database: AsyncEngine, settings: Settings, clock: Clock) -> None:
