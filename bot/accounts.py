@@ -90,7 +90,7 @@ class Accounts(Protocol):
 
     async def check_code(self, conversation_id: int, ruc: str, code: str, now: dt.datetime) -> CodeResult: ...
 
-    async def unlink(self, conversation_id: int) -> bool: ...
+    async def unlink(self, conversation_id: int, now: dt.datetime) -> bool: ...
 
     async def report_payment(
         self, conversation_id: int, details: PaymentDetails, now: dt.datetime
@@ -113,7 +113,7 @@ class NoAccounts:
     async def check_code(self, conversation_id: int, ruc: str, code: str, now: dt.datetime) -> CodeResult:
         return CodeResult(CodeCheck.EXPIRED)
 
-    async def unlink(self, conversation_id: int) -> bool:
+    async def unlink(self, conversation_id: int, now: dt.datetime) -> bool:
         return False
 
     async def report_payment(self, conversation_id: int, details: PaymentDetails, now: dt.datetime) -> str | None:

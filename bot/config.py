@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import ipaddress
 import secrets
 import zoneinfo
 from pathlib import Path
@@ -73,6 +74,11 @@ class Settings(BaseSettings):
     reminder_channels: str = Field(
         "last", description="Customer reminders: 'last' (the chat they used last, else e-mail) or 'all'."
     )
+    trusted_proxies: str = Field(
+        "",
+        description="Comma-separated IPs (or networks like 10.0.0.0/8) of reverse proxies whose "
+        "X-Forwarded-For is believed; default none: the peer's address is the client's.",
+    )
     tick_seconds: int = Field(60, ge=5, description="How often the server runs the billing sweeps.")
     delivery_seconds: int = Field(5, ge=1, description="How often the server delivers outbox messages.")
     outbox_lease_seconds: int = Field(
@@ -110,6 +116,27 @@ class Settings(BaseSettings):
         if not value.startswith(("https://", "http://")):
             raise ValueError("an http(s) URL")
         return value
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxies(cls, value: str) -> str:
+        cls.parse_proxies(value)
+        return value
+
+    @staticmethod
+    def parse_proxies(value: str) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+        networks = []
+        for part in (p.strip() for p in value.split(",")):
+            if not part:
+                continue
+            try:
+                networks.append(ipaddress.ip_network(part, strict=False))
+            except ValueError:
+                raise ValueError(f"{part!r} is not an IP address or network (e.g. 10.0.0.5 or 10.0.0.0/8)") from None
+        return tuple(networks)
+
+    def trusted_proxy_networks(self) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+        return self.parse_proxies(self.trusted_proxies)
 
     @property
     def whatsapp_enabled(self) -> bool:

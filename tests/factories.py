@@ -12,7 +12,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot.bootstrap import pack_facts
 from bot.config import Settings
 from bot.persistence.database import sessionmaker
-from bot.persistence.tables import ChatLinkRow, ConversationRow, CustomerRow, DistributorRow, PlanRow, SubscriptionRow
+from bot.persistence.tables import ConversationRow, CustomerRow, DistributorRow, PlanRow, SubscriptionRow
+from bot.services import chat_links
 from bot.services.catalog import load_default_plans
 
 
@@ -76,7 +77,7 @@ def full_app(database: AsyncEngine, settings: Settings, knowledge: object, clock
         trainings=lambda session: SqlTrainings(session, calendar, notifier, reminders),
     )
     engine = build_engine(settings, store, knowledge=knowledge, clock=clock)  # type: ignore[arg-type]
-    return create_app(engine, database, calendar=calendar)
+    return create_app(engine, database, calendar=calendar, settings=settings)
 
 
 async def link_chat(database: AsyncEngine, user_id: str, ruc: str, channel: str = "webchat") -> int:
@@ -87,7 +88,7 @@ async def link_chat(database: AsyncEngine, user_id: str, ruc: str, channel: str 
         session.add(conversation)
         await session.flush()
         customer_id = (await session.execute(select(CustomerRow.id).where(CustomerRow.ruc == ruc))).scalar_one()
-        session.add(ChatLinkRow(conversation_id=conversation.id, customer_id=customer_id, linked_at=now))
+        await chat_links.link(session, conversation.id, customer_id, now)
         return conversation.id
 
 

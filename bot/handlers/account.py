@@ -29,7 +29,7 @@ INVOICES_OPTION = "Mis facturas"
 
 async def handle(turn: Turn, knowledge: Knowledge, kind: str, confidence: float) -> Step:
     if kind == "unlink":
-        unlinked = await turn.accounts.unlink(turn.conversation_id)
+        unlinked = await turn.accounts.unlink(turn.conversation_id, turn.now)
         text = (
             "Listo: desvinculé este chat de su cuenta. Para volver a consultar sus datos, le pediré "
             "su RUC y un código otra vez."

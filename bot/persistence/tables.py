@@ -249,6 +249,24 @@ class ChatLinkRow(Base):
     linked_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
 
 
+class ChatLinkHistoryRow(Base):
+    """Every change of a conversation's verified account, kept for good: linked to a customer
+    (and so to that customer's distributor) or unlinked (both None). `chat_links` holds only
+    the present; the console needs the past to show an advisor only the stretch of a
+    conversation that belonged to nobody or to the advisor's own distributor."""
+
+    __tablename__ = "chat_link_history"
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    conversation_id: Mapped[int] = mapped_column(Id, ForeignKey("conversations.id", ondelete="CASCADE"), index=True)
+    customer_id: Mapped[int | None] = mapped_column(Id, ForeignKey("customers.id", ondelete="SET NULL"), nullable=True)
+    distributor_id: Mapped[int | None] = mapped_column(Id, ForeignKey("distributors.id"), nullable=True)
+    changed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    # The conversation's newest message when the change happened: later messages (larger ids)
+    # were written under this link. Ids, not times: one turn's messages share a timestamp.
+    after_message_id: Mapped[int] = mapped_column(Id)
+
+
 class LinkCodeRow(Base):
     """A pending verification: the code is kept only as an HMAC."""
 
@@ -382,16 +400,20 @@ class ConsoleSessionRow(Base):
     expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
 
 
-class LoginAttemptRow(Base):
-    """Failed console logins, counted per e-mail and per address to slow down guessing."""
+class LoginThrottleRow(Base):
+    """Console login attempts that did not (yet) succeed, one counter per scope: "pair" (an
+    e-mail from one address), "address" (any e-mail from one address), "email" (one e-mail
+    from anywhere; the unused part is ""). An attempt is counted *before* its password is
+    checked, by a conditional UPDATE, so concurrent attempts can never pass the limit."""
 
-    __tablename__ = "login_attempts"
-    __table_args__ = (Index("ix_login_attempts_email_at", "email", "created_at"),)
+    __tablename__ = "login_throttles"
+    __table_args__ = (CheckConstraint("scope IN ('pair', 'address', 'email')", name="ck_login_throttles_scope"),)
 
-    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
-    email: Mapped[str] = mapped_column(String(254))
-    address: Mapped[str] = mapped_column(String(64), index=True)
-    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    scope: Mapped[str] = mapped_column(String(8), primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), primary_key=True)
+    address: Mapped[str] = mapped_column(String(64), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer)
+    last_failure_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), index=True)
 
 
 class HandoffRow(Base):
@@ -417,11 +439,16 @@ class HandoffRow(Base):
     customer_id: Mapped[int | None] = mapped_column(
         Id, ForeignKey("customers.id", ondelete="SET NULL"), nullable=True, index=True
     )  # None: an unverified chat
+    # The customer's distributor; for an unverified chat None while it waits (any advisor may
+    # take it), then the distributor of the advisor who claimed it: theirs from then on.
     distributor_id: Mapped[int | None] = mapped_column(Id, ForeignKey("distributors.id"), nullable=True)
     status: Mapped[str] = mapped_column(String(10), default="waiting")
     reason: Mapped[str] = mapped_column(String(20))  # request, fallback, flow
     question: Mapped[str | None] = mapped_column(Text, nullable=True)  # what the customer asked last
     requested_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    # The conversation's newest message when the handoff was requested: where the handoff sits
+    # in the conversation's link history (`chat_link_history.after_message_id`).
+    request_message_id: Mapped[int | None] = mapped_column(Id, nullable=True)
     advisor_id: Mapped[int | None] = mapped_column(Id, ForeignKey("advisors.id"), nullable=True)
     claimed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     closed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), nullable=True)

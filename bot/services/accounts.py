@@ -42,6 +42,7 @@ from bot.persistence.tables import (
     PlanRow,
     SubscriptionRow,
 )
+from bot.services import chat_links
 from bot.services.billing import contact_of, info_of
 from bot.services.hours import ledger
 from bot.services.notifications import Notifier
@@ -133,8 +134,7 @@ class SqlAccounts:
         if expected is not None and hmac.compare_digest(expected, self._hash(conversation_id, ruc, code)):
             customer = await self._customer_by_ruc(ruc)
             assert customer is not None
-            await self.session.execute(delete(ChatLinkRow).where(ChatLinkRow.conversation_id == conversation_id))
-            self.session.add(ChatLinkRow(conversation_id=conversation_id, customer_id=customer.id, linked_at=now))
+            await chat_links.link(self.session, conversation_id, customer.id, now)
             await self.session.delete(row)
             return CodeResult(CodeCheck.LINKED, company=customer.razon_social)
         row.failed_attempts += 1
@@ -143,9 +143,8 @@ class SqlAccounts:
             return CodeResult(CodeCheck.LOCKED)
         return CodeResult(CodeCheck.WRONG, attempts_left=MAX_WRONG_CODES - row.failed_attempts)
 
-    async def unlink(self, conversation_id: int) -> bool:
-        result = await self.session.execute(delete(ChatLinkRow).where(ChatLinkRow.conversation_id == conversation_id))
-        return bool(result.rowcount)  # type: ignore[attr-defined]
+    async def unlink(self, conversation_id: int, now: dt.datetime) -> bool:
+        return await chat_links.unlink(self.session, conversation_id, now)
 
     # --- the linked customer ---------------------------------------------------------------
 

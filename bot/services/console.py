@@ -5,9 +5,16 @@ customer's turn holds (see `persistence.sql_store`), so a claim, a reply, a clos
 customer's own messages are applied one at a time and in order. Claims are decided by a
 conditional UPDATE as well: of two advisors claiming at once exactly one wins.
 
-Visibility: an advisor sees the handoffs of their own distributor's customers and the
-unverified chats (which belong to no distributor yet); an admin sees all. Anything else is
-"not found", so an advisor cannot even learn that another distributor's conversation exists.
+Visibility (tenant isolation): an advisor sees the handoffs of their own distributor, and the
+unverified chats nobody has taken (waiting in the queue, or left before anyone took them):
+nobody knows their distributor yet, so any advisor may take them. Claiming an unverified chat
+makes it the claiming advisor's distributor's for good: after the close it stays visible to
+that distributor only. An admin sees all. Anything else is "not found", so an advisor cannot
+even learn that another distributor's conversation exists. What an advisor reads of a visible
+conversation is bounded too (`bot.domain.tenancy`): never the stretch written while the chat
+was linked to another distributor's customer, nor anything after it; and the customer panel
+shows an account only when it is the advisor's distributor's and the chat is still in the
+advisor's stretch.
 """
 
 from __future__ import annotations
@@ -18,11 +25,12 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import ColumnElement, func, or_, select, true, update
+from sqlalchemy import ColumnElement, and_, func, or_, select, true, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.accounts import Accounts
 from bot.domain.hours import MAX_SESSION_MINUTES, duration_text
+from bot.domain.tenancy import EVERYTHING, Window, history_window
 from bot.flows import handoff as handoff_flow
 from bot.persistence.tables import (
     AdvisorRow,
@@ -32,6 +40,7 @@ from bot.persistence.tables import (
     MessageRow,
     PaymentReportRow,
 )
+from bot.services import chat_links
 from bot.services.advisors import Advisor
 from bot.services.hours import log_session
 from scheduler.outbox import OutboxMessage, enqueue
@@ -63,7 +72,20 @@ class Pricing:
 def visible_to(advisor: Advisor) -> ColumnElement[bool]:
     if advisor.is_admin:
         return true()
-    return or_(HandoffRow.distributor_id == advisor.distributor_id, HandoffRow.distributor_id.is_(None))
+    return or_(
+        HandoffRow.distributor_id == advisor.distributor_id,
+        # Nobody took it yet (it waits, or the customer left the queue before: the advisor who
+        # clicks it is told so). Claiming sets the claiming advisor's distributor.
+        and_(HandoffRow.distributor_id.is_(None), HandoffRow.status.in_(("waiting", "left"))),
+    )
+
+
+async def _window(session: AsyncSession, advisor: Advisor, row: HandoffRow) -> Window | None:
+    """The messages of the handoff's conversation this advisor may read (None: none)."""
+    if advisor.is_admin:
+        return EVERYTHING
+    changes = await chat_links.history(session, row.conversation_id)
+    return history_window(changes, row.request_message_id or 0, advisor.distributor_id)
 
 
 async def _visible_handoff(session: AsyncSession, advisor: Advisor, handoff_id: int) -> HandoffRow:
@@ -173,16 +195,16 @@ async def detail(
     row = await _visible_handoff(session, advisor, handoff_id)
     conversation = await session.get(ConversationRow, row.conversation_id)
     assert conversation is not None
-    messages = list(
-        (
-            await session.execute(
-                select(MessageRow)
-                .where(MessageRow.conversation_id == row.conversation_id)
-                .order_by(MessageRow.id.desc())
-                .limit(HISTORY_LIMIT)
-            )
-        ).scalars()
-    )[::-1]
+    window = await _window(session, advisor, row)
+    messages: list[MessageRow] = []
+    if window is not None:
+        query = select(MessageRow).where(
+            MessageRow.conversation_id == row.conversation_id, MessageRow.id > window.after
+        )
+        if window.upto is not None:
+            query = query.where(MessageRow.id <= window.upto)
+        messages = list((await session.execute(query.order_by(MessageRow.id.desc()).limit(HISTORY_LIMIT))).scalars())
+        messages.reverse()
     names = await _advisor_names(
         session, {m.advisor_id for m in messages if m.advisor_id} | ({row.advisor_id} if row.advisor_id else set())
     )
@@ -214,16 +236,25 @@ async def detail(
             }
             for m in messages
         ],
-        "customer": await _customer_panel(session, row, today, accounts),
+        "customer": await _customer_panel(session, advisor, row, window, today, accounts),
     }
 
 
 async def _customer_panel(
-    session: AsyncSession, row: HandoffRow, today: dt.date, accounts: Accounts
+    session: AsyncSession, advisor: Advisor, row: HandoffRow, window: Window | None, today: dt.date, accounts: Accounts
 ) -> dict[str, Any] | None:
+    """The account the chat is linked to now: for an advisor only while the chat is still in
+    their stretch (not since linked to another distributor) and the account is their
+    distributor's."""
+    if not advisor.is_admin and (window is None or window.upto is not None):
+        return None
     account = await accounts.linked(row.conversation_id, today)
     if account is None:
         return None
+    if not advisor.is_admin:
+        owner = await session.execute(select(CustomerRow.distributor_id).where(CustomerRow.id == account.customer_id))
+        if owner.scalar_one_or_none() != advisor.distributor_id:
+            return None
     reports = (
         await session.execute(
             select(PaymentReportRow)
@@ -314,10 +345,16 @@ async def claim(session: AsyncSession, advisor: Advisor, handoff_id: int, now: d
         raise ConsoleError(409, f"{owner} ya tomó esta conversación.")
     if row.status != "waiting":
         raise ConsoleError(409, _ended_message(row))
-    won = await session.execute(
+    won = await session.execute(  # an unverified chat becomes the claiming advisor's distributor's
         update(HandoffRow)
         .where(HandoffRow.id == row.id, HandoffRow.status == "waiting")
-        .values(status="active", advisor_id=advisor.id, claimed_at=now, updated_at=now)
+        .values(
+            status="active",
+            advisor_id=advisor.id,
+            claimed_at=now,
+            updated_at=now,
+            distributor_id=func.coalesce(HandoffRow.distributor_id, advisor.distributor_id),
+        )
     )
     if not won.rowcount:  # type: ignore[attr-defined]
         raise ConsoleError(409, "Otro asesor tomó esta conversación un instante antes.")

@@ -1,8 +1,9 @@
 """The advisors' queue, from the chat's side: join it, know one's place, leave it.
 
-A handoff belongs to the customer's distributor (an unverified chat to nobody in particular:
-every advisor sees those). Places in the queue count only the handoffs of the same
-distributor, since only that distributor's advisors can take them.
+A handoff belongs to the customer's distributor. An unverified chat's handoff belongs to
+nobody while it waits (every advisor sees it and may take it), then to the distributor of the
+advisor who claimed it (`services.console.claim`). Places in the queue count only the
+waiting handoffs of the same pool, since only that pool's advisors can take them.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from bot import format as fmt
 from bot.domain.calendar import OfficeHours
 from bot.handoffs import PaidConsent, Ticket
 from bot.persistence.tables import ChatLinkRow, ConversationRow, CustomerRow, HandoffRow, MessageRow
+from bot.services import chat_links
 
 OPEN = ("waiting", "active")
 
@@ -51,6 +53,7 @@ class SqlHandoffs:
                 reason=reason,
                 question=question[:2000] or None,
                 requested_at=now,
+                request_message_id=await chat_links.newest_message_id(self.session, conversation_id),
                 updated_at=now,
             )
             if consent is not None:

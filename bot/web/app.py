@@ -3,6 +3,7 @@ the same code (the composition root is `bot.bootstrap` plus `bot.cli run`)."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -17,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot import __version__
 from bot.channels import telegram, webchat, whatsapp
 from bot.channels.messaging import Messaging
+from bot.config import Settings
 from bot.domain.trainings import Calendar
 from bot.engine import Engine
 from bot.persistence.database import sessionmaker
@@ -41,9 +43,11 @@ def create_app(
     *,
     calendar: Calendar | None = None,
     messaging: Messaging | None = None,
+    settings: Settings | None = None,
 ) -> FastAPI:
     """`background`, when given, starts work that lives as long as the server (the scheduler)
-    and returns the function that stops it."""
+    and returns the function that stops it. `settings` (optional: the defaults otherwise) are
+    read by request handling itself, e.g. the trusted proxies of `web.client_address`."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -61,6 +65,8 @@ def create_app(
     app.state.engine = engine
     app.state.database = database
     app.state.sessions = sessionmaker(database)
+    app.state.settings = settings
+    app.state.login_sleep = asyncio.sleep  # the console's login backoff waits with it (tests record instead)
     # The console's customer panel reads accounts exactly as the chat does (the store's factory).
     app.state.accounts = getattr(engine.store, "accounts", None)
     app.state.calendar = calendar if calendar is not None else Calendar(engine.zone, (), ())

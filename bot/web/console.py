@@ -3,7 +3,8 @@
 Security, in one place: the session cookie is HttpOnly and SameSite=Strict (Secure behind
 HTTPS) and holds a random token the database keeps only as a hash; every state-changing
 request carries the session's CSRF token (a form field or the X-CSRF-Token header), the login
-form a double-submit token; failed logins are rate-limited (`services.advisors`); every API
+form a double-submit token; logins are throttled per e-mail and client address
+(`services.advisors`, the address from `web.client_address`); every API
 call re-reads the advisor and filters by their distributor (`services.console`). Customer
 text reaches the page only through Jinja autoescaping or `textContent`.
 """
@@ -30,6 +31,7 @@ from bot.domain.tax import iva_rate_on, parse_schedule
 from bot.services import advisors, console
 from bot.services.advisors import ConsoleSession, LoginRefused
 from bot.services.console import ConsoleError, Pricing
+from bot.web.client_address import client_address
 
 SESSION_COOKIE = "perseo_console"
 LOGIN_COOKIE = "perseo_login"
@@ -125,14 +127,12 @@ async def login(
 ) -> Response:
     if not csrf or not hmac.compare_digest(csrf, request.cookies.get(LOGIN_COOKIE, "")):
         return _login_page(request, "El formulario caducó. Intente de nuevo.", 403, email)
-    address = request.client.host if request.client else "unknown"
+    address = client_address(request, request.app.state.settings)
     try:
-        async with request.app.state.sessions.begin() as session:
-            token, opened = await advisors.log_in(session, email, password, address, _now(request))
+        token, opened = await advisors.log_in(
+            request.app.state.sessions, email, password, address, _now(request), sleep=request.app.state.login_sleep
+        )
     except LoginRefused as refused:
-        if refused.status == 401:  # counted towards the limits (a refusal for too many is not)
-            async with request.app.state.sessions.begin() as session:
-                await advisors.record_failure(session, email, address, _now(request))
         return _login_page(request, refused.message, refused.status, email)
     response = RedirectResponse("/console", status_code=303)
     max_age = int((opened.expires_at - _now(request)).total_seconds())

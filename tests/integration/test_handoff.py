@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot.config import Settings
 from bot.context import Knowledge
 from bot.persistence.database import sessionmaker
-from bot.persistence.tables import ConsoleSessionRow, HandoffRow, MessageRow
+from bot.persistence.tables import ConsoleSessionRow, HandoffRow, MessageRow, OutboxRow
 from bot.services.hours import charges, customer_id_for, ledger
 from tests.conftest import clone_engine, fixed_clock
 from tests.factories import (
@@ -350,3 +350,93 @@ async def test_the_console_lists_training_sign_ups_naming_only_own_customers(
     assert (await customer.get("/console/trainings", follow_redirects=False)).status_code == 303
     await andrea.aclose()
     await carla.aclose()
+
+
+async def _verify(http: httpx.AsyncClient, database: AsyncEngine, session: str, ruc: str) -> str:
+    """The chat's RUC + e-mailed code dialogue; returns the bot's answer to the code."""
+    await say(http, "cuanto debo", session=session)
+    await say(http, ruc, session=session)
+    async with sessionmaker(database)() as db:
+        mail = (
+            (await db.execute(select(OutboxRow).where(OutboxRow.kind == "link_code").order_by(OutboxRow.id.desc())))
+            .scalars()
+            .first()
+        )
+    assert mail is not None
+    code = re.search(r"\b(\d{6})\b", mail.body)
+    assert code, mail.body
+    return str((await say(http, code[1], session=session))["replies"][0]["text"])
+
+
+async def test_an_unverified_handoff_attended_by_one_distributor_never_shows_another_distributors_customer(
+    app, customer: httpx.AsyncClient, database: AsyncEngine
+) -> None:  # type: ignore[no-untyped-def]
+    """Issue 10, item 1: the chat asks for a person before verifying; Costa's advisor takes and
+    closes it; later the chat verifies as a customer of Sierra and talks about its invoices."""
+    await say(customer, "quiero hablar con un asesor", session="anon")
+    handoff = await only_handoff(database)
+    andrea, carla = await advisor(app, "andrea@sierra.ec"), await advisor(app, "carla@costa.ec")
+    for anyone in (andrea, carla):  # waiting and unverified: nobody knows its distributor, any advisor may take it
+        assert [i["id"] for i in (await anyone.get("/console/api/queue")).json()["items"]] == [handoff.id]
+    assert (await carla.post(f"/console/api/handoffs/{handoff.id}/claim")).status_code == 200
+    assert (await andrea.get("/console/api/queue")).json()["items"] == []  # now Costa's
+    assert (await andrea.get(f"/console/api/handoffs/{handoff.id}")).status_code == 404
+    await carla.post(f"/console/api/handoffs/{handoff.id}/reply", json={"text": "Hola, soy Carla de Costa."})
+    closed = await carla.post(f"/console/api/handoffs/{handoff.id}/close", json={"minutes": 5, "topic": "Dudas"})
+    assert closed.status_code == 200
+
+    linked = await _verify(customer, database, "anon", PYME_RUC)
+    assert "vinculado a Comercial Andina S.A." in linked
+    invoices = await say(customer, "mis facturas", session="anon")
+    assert invoices["replies"][0]["text"]
+    await say(customer, "¿por qué me llegó tan alta la factura?", session="anon")
+
+    detail = await carla.get(f"/console/api/handoffs/{handoff.id}")
+    assert detail.status_code == 200  # she attended it: it stays visible to Costa
+    body = detail.json()
+    texts = [m["text"] for m in body["messages"]]
+    assert "quiero hablar con un asesor" in texts and "Hola, soy Carla de Costa." in texts
+    assert any("finalizó la atención" in t for t in texts)
+    assert not any("Comercial Andina" in t for t in texts), texts  # nothing from the linking on
+    assert "mis facturas" not in texts and "¿por qué me llegó tan alta la factura?" not in texts
+    assert body["customer"] is None  # Sierra's customer: never in Costa's panel
+    async with sessionmaker(database)() as db:
+        linked_reply = (
+            await db.execute(select(MessageRow.id).where(MessageRow.text.contains("vinculado a Comercial Andina")))
+        ).scalar_one()
+    assert max(m["id"] for m in body["messages"]) < linked_reply
+    assert (await andrea.get(f"/console/api/handoffs/{handoff.id}")).status_code == 404  # Costa's handoff
+
+    await add_advisor(database, "root@perseo.ec", PASSWORD, distributor="Distribuidora Costa", admin=True)
+    admin = await advisor(app, "root@perseo.ec")  # admins see everything
+    whole = (await admin.get(f"/console/api/handoffs/{handoff.id}")).json()
+    assert "mis facturas" in [m["text"] for m in whole["messages"]]
+    assert whole["customer"]["company"] == "Comercial Andina S.A."
+    for client in (andrea, carla, admin):
+        await client.aclose()
+
+
+async def test_a_chat_that_was_another_distributors_customer_shows_only_what_came_after_the_unlink(
+    app, customer: httpx.AsyncClient, database: AsyncEngine
+) -> None:  # type: ignore[no-untyped-def]
+    """The other way round: verified as Sierra's customer, invoices, unlinked, then an
+    unverified handoff taken by Costa: Costa reads nothing of the Sierra stretch."""
+    assert "vinculado a Comercial Andina S.A." in await _verify(customer, database, "prev", PYME_RUC)
+    await say(customer, "mis facturas", session="prev")
+    assert "desvinculé" in (await say(customer, "desvincular", session="prev"))["replies"][0]["text"]
+    await say(customer, "quiero hablar con un asesor", session="prev")
+    handoff = await only_handoff(database)
+    assert handoff.customer_id is None and handoff.distributor_id is None
+    carla = await advisor(app, "carla@costa.ec")
+    detail = (await carla.get(f"/console/api/handoffs/{handoff.id}")).json()  # waiting: she may take it
+    texts = [m["text"] for m in detail["messages"]]
+    assert texts[0].startswith("Listo: desvinculé") and "quiero hablar con un asesor" in texts  # from the unlink on
+    assert not any("Comercial Andina" in t for t in texts) and "mis facturas" not in texts, texts
+    assert detail["customer"] is None
+    andrea = await advisor(
+        app, "andrea@sierra.ec"
+    )  # Sierra's advisor reads the whole chat: all of it was hers or nobody's
+    full = [m["text"] for m in (await andrea.get(f"/console/api/handoffs/{handoff.id}")).json()["messages"]]
+    assert "mis facturas" in full and "quiero hablar con un asesor" in full
+    await carla.aclose()
+    await andrea.aclose()
