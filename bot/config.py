@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import datetime as dt
+import ipaddress
 import secrets
 import zoneinfo
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 if TYPE_CHECKING:
     from bot.domain.calendar import OfficeHours
+    from bot.domain.verification import VerificationLimits
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///var/perseo.db"
 
@@ -75,6 +77,24 @@ class Settings(BaseSettings):
     )
     tick_seconds: int = Field(60, ge=5, description="How often the server runs the billing sweeps.")
     delivery_seconds: int = Field(5, ge=1, description="How often the server delivers outbox messages.")
+    verify_codes_per_hour: int = Field(
+        3, ge=1, description="Verification codes e-mailed per RUC in any hour, whatever the chat."
+    )
+    verify_codes_per_day: int = Field(10, ge=1, description="Verification codes e-mailed per RUC in any 24 hours.")
+    verify_wrong_codes_per_hour: int = Field(
+        10, ge=1, description="Wrong verification codes accepted per RUC in any hour before it is locked."
+    )
+    verify_wrong_codes_per_day: int = Field(
+        20, ge=1, description="Wrong verification codes accepted per RUC in any 24 hours."
+    )
+    chat_rate_per_minute: float = Field(
+        30.0, gt=0, description="POST /api/chat requests per minute per client address (sustained)."
+    )
+    chat_burst: int = Field(30, ge=1, description="POST /api/chat requests a client address may send at once.")
+    trusted_proxies: str = Field(
+        "",
+        description="Comma-separated addresses or networks of reverse proxies whose X-Forwarded-For is believed.",
+    )
 
     @field_validator("timezone")
     @classmethod
@@ -106,6 +126,37 @@ class Settings(BaseSettings):
         if not value.startswith(("https://", "http://")):
             raise ValueError("an http(s) URL")
         return value
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxies(cls, value: str) -> str:
+        for part in (p.strip() for p in value.split(",")):
+            try:
+                if part:
+                    ipaddress.ip_network(part, strict=False)
+            except ValueError:
+                raise ValueError(f"{part!r} is not an IP address or network (e.g. 10.0.0.5 or 10.0.0.0/8)") from None
+        return value
+
+    @model_validator(mode="after")
+    def _day_covers_hour(self) -> Settings:
+        for kind, hour, day in (
+            ("CODES", self.verify_codes_per_hour, self.verify_codes_per_day),
+            ("WRONG_CODES", self.verify_wrong_codes_per_hour, self.verify_wrong_codes_per_day),
+        ):
+            if day < hour:
+                raise ValueError(f"PERSEO_VERIFY_{kind}_PER_DAY ({day}) is below the hourly limit ({hour})")
+        return self
+
+    def verification_limits(self) -> VerificationLimits:
+        from bot.domain.verification import VerificationLimits
+
+        return VerificationLimits(
+            codes_per_hour=self.verify_codes_per_hour,
+            codes_per_day=self.verify_codes_per_day,
+            wrong_per_hour=self.verify_wrong_codes_per_hour,
+            wrong_per_day=self.verify_wrong_codes_per_day,
+        )
 
     @property
     def whatsapp_enabled(self) -> bool:

@@ -141,6 +141,7 @@ def run(
         None if no_scheduler else background,
         calendar=build_calendar(settings),
         messaging=messaging,
+        settings=settings,
     )
     uvicorn.run(
         app,

@@ -17,10 +17,12 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot import __version__
 from bot.channels import telegram, webchat, whatsapp
 from bot.channels.messaging import Messaging
+from bot.config import Settings
 from bot.domain.trainings import Calendar
 from bot.engine import Engine
 from bot.persistence.database import sessionmaker
 from bot.web import console
+from bot.web.throttle import TokenBuckets
 
 HERE = Path(__file__).resolve().parent
 MAX_BODY_BYTES = 15_000_000  # a 10 MB receipt, base64-encoded, fits
@@ -41,9 +43,11 @@ def create_app(
     *,
     calendar: Calendar | None = None,
     messaging: Messaging | None = None,
+    settings: Settings | None = None,
 ) -> FastAPI:
     """`background`, when given, starts work that lives as long as the server (the scheduler)
-    and returns the function that stops it."""
+    and returns the function that stops it. `settings` gives the per-address chat throttle and
+    the trusted proxies (default: the built-in defaults, not the environment)."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -59,6 +63,8 @@ def create_app(
 
     app = FastAPI(title="perseo-bot", version=__version__, lifespan=lifespan)
     app.state.engine = engine
+    app.state.settings = settings = settings or Settings(_env_file=None)  # type: ignore[call-arg]
+    app.state.chat_throttle = TokenBuckets(settings.chat_rate_per_minute / 60, settings.chat_burst)
     app.state.database = database
     app.state.sessions = sessionmaker(database)
     # The console's customer panel reads accounts exactly as the chat does (the store's factory).
@@ -79,7 +85,8 @@ def create_app(
         length = request.headers.get("content-length")
         if length and length.isdigit() and int(length) > MAX_BODY_BYTES:
             return JSONResponse({"detail": f"request body over {MAX_BODY_BYTES} bytes"}, status_code=413)
-        response = await call_next(request)
+        refused = webchat.throttled(request) if request.method == "POST" and request.url.path == "/api/chat" else None
+        response = refused or await call_next(request)
         for name, value in SECURITY_HEADERS.items():
             response.headers.setdefault(name, value)
         return response
