@@ -49,6 +49,20 @@ class Settings(BaseSettings):
     secret_key: str | None = Field(
         None, description="Key for hashing verification codes; default: generated into var/secret_key."
     )
+    verify_codes_per_hour: int = Field(
+        3, ge=1, description="Verification codes e-mailed per RUC in any hour, whatever the chat."
+    )
+    verify_codes_per_day: int = Field(10, ge=1, description="Verification codes e-mailed per RUC in any 24 hours.")
+    verify_wrong_codes_per_hour: int = Field(
+        10, ge=1, description="Wrong verification codes accepted per RUC in any hour before it is locked."
+    )
+    verify_wrong_codes_per_day: int = Field(
+        20, ge=1, description="Wrong verification codes accepted per RUC in any 24 hours."
+    )
+    chat_rate_per_minute: float = Field(
+        30.0, gt=0, description="POST /api/chat requests per minute per client address (sustained)."
+    )
+    chat_burst: int = Field(30, ge=1, description="POST /api/chat requests a client address may send at once.")
     office_opens: dt.time = Field(dt.time(8, 30), description="Advisors start attending (local time).")
     office_closes: dt.time = Field(dt.time(17, 30), description="Advisors stop attending (local time).")
     office_weekdays: str = Field(
@@ -75,26 +89,13 @@ class Settings(BaseSettings):
     reminder_channels: str = Field(
         "last", description="Customer reminders: 'last' (the chat they used last, else e-mail) or 'all'."
     )
-    tick_seconds: int = Field(60, ge=5, description="How often the server runs the billing sweeps.")
-    delivery_seconds: int = Field(5, ge=1, description="How often the server delivers outbox messages.")
-    verify_codes_per_hour: int = Field(
-        3, ge=1, description="Verification codes e-mailed per RUC in any hour, whatever the chat."
-    )
-    verify_codes_per_day: int = Field(10, ge=1, description="Verification codes e-mailed per RUC in any 24 hours.")
-    verify_wrong_codes_per_hour: int = Field(
-        10, ge=1, description="Wrong verification codes accepted per RUC in any hour before it is locked."
-    )
-    verify_wrong_codes_per_day: int = Field(
-        20, ge=1, description="Wrong verification codes accepted per RUC in any 24 hours."
-    )
-    chat_rate_per_minute: float = Field(
-        30.0, gt=0, description="POST /api/chat requests per minute per client address (sustained)."
-    )
-    chat_burst: int = Field(30, ge=1, description="POST /api/chat requests a client address may send at once.")
     trusted_proxies: str = Field(
         "",
-        description="Comma-separated addresses or networks of reverse proxies whose X-Forwarded-For is believed.",
+        description="Comma-separated IPs (or networks like 10.0.0.0/8) of reverse proxies whose "
+        "X-Forwarded-For is believed; default none: the peer's address is the client's.",
     )
+    tick_seconds: int = Field(60, ge=5, description="How often the server runs the billing sweeps.")
+    delivery_seconds: int = Field(5, ge=1, description="How often the server delivers outbox messages.")
 
     @field_validator("timezone")
     @classmethod
@@ -130,13 +131,23 @@ class Settings(BaseSettings):
     @field_validator("trusted_proxies")
     @classmethod
     def _proxies(cls, value: str) -> str:
+        cls.parse_proxies(value)
+        return value
+
+    @staticmethod
+    def parse_proxies(value: str) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+        networks = []
         for part in (p.strip() for p in value.split(",")):
+            if not part:
+                continue
             try:
-                if part:
-                    ipaddress.ip_network(part, strict=False)
+                networks.append(ipaddress.ip_network(part, strict=False))
             except ValueError:
                 raise ValueError(f"{part!r} is not an IP address or network (e.g. 10.0.0.5 or 10.0.0.0/8)") from None
-        return value
+        return tuple(networks)
+
+    def trusted_proxy_networks(self) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+        return self.parse_proxies(self.trusted_proxies)
 
     @model_validator(mode="after")
     def _day_covers_hour(self) -> Settings:

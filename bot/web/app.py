@@ -46,8 +46,8 @@ def create_app(
     settings: Settings | None = None,
 ) -> FastAPI:
     """`background`, when given, starts work that lives as long as the server (the scheduler)
-    and returns the function that stops it. `settings` gives the per-address chat throttle and
-    the trusted proxies (default: the built-in defaults, not the environment)."""
+    and returns the function that stops it. `settings` (optional: the defaults otherwise) are
+    read by request handling itself, e.g. the trusted proxies of `web.client_address`."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -63,10 +63,9 @@ def create_app(
 
     app = FastAPI(title="perseo-bot", version=__version__, lifespan=lifespan)
     app.state.engine = engine
-    app.state.settings = settings = settings or Settings(_env_file=None)  # type: ignore[call-arg]
-    app.state.chat_throttle = TokenBuckets(settings.chat_rate_per_minute / 60, settings.chat_burst)
     app.state.database = database
     app.state.sessions = sessionmaker(database)
+    app.state.settings = settings
     # The console's customer panel reads accounts exactly as the chat does (the store's factory).
     app.state.accounts = getattr(engine.store, "accounts", None)
     app.state.calendar = calendar if calendar is not None else Calendar(engine.zone, (), ())
@@ -74,6 +73,9 @@ def create_app(
     app.state.whatsapp, app.state.whatsapp_secret = channels.whatsapp, channels.whatsapp_secret
     app.state.whatsapp_verify_token = channels.whatsapp_verify_token
     app.state.templates = Jinja2Templates(directory=HERE / "templates")
+    # POST /api/chat per client address; in-process, so N replicas allow N times the rate.
+    throttle = settings or Settings(_env_file=None)  # type: ignore[call-arg]
+    app.state.chat_throttle = TokenBuckets(throttle.chat_rate_per_minute / 60, throttle.chat_burst)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     app.include_router(webchat.router)
     app.include_router(console.router)

@@ -1,59 +1,49 @@
-"""Who is asking: the address of the client behind our own reverse proxies.
+"""The address a request came from, for per-address limits (console logins, the web chat).
 
-Without trusted proxies (PERSEO_TRUSTED_PROXIES, empty by default) the TCP peer is the client
-and X-Forwarded-For is ignored: anyone can write that header, so believing it would let a
-client pick a fresh address for every request and walk around every per-address limit. When
-the peer is one of our proxies, the client is the right-most X-Forwarded-For entry that is not
-one of our proxies: each proxy appends the peer it saw, so entries to the left of that one were
-written by the client and prove nothing.
+Behind a reverse proxy every request arrives from the proxy, so the client's own address is
+in X-Forwarded-For, which anyone can also write. It is believed only as far as the proxies
+named in PERSEO_TRUSTED_PROXIES vouch for it: walking the header from the right (the entry
+the nearest proxy added), trusted hops are skipped and the first other address is the
+client. Without trusted proxies (the default) the header is ignored and the peer's address
+is used. (uvicorn, which `perseo-bot run` uses, already replaces the peer by the header's
+client for connections from 127.0.0.1; see its FORWARDED_ALLOW_IPS.)
 """
 
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Iterable
-from typing import Protocol
 
 from fastapi import Request
 
-UNKNOWN = "unknown"
-
+from bot.config import Settings
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 
-class _ProxySettings(Protocol):
-    @property
-    def trusted_proxies(self) -> str | Iterable[str]: ...
-
-
-def trusted_networks(value: str | Iterable[str]) -> tuple[Network, ...]:
-    """'10.0.0.5, 172.16.0.0/12' -> networks (bot.config has already refused bad entries)."""
-    parts = value.split(",") if isinstance(value, str) else list(value)
-    return tuple(ipaddress.ip_network(p.strip(), strict=False) for p in parts if p.strip())
-
-
-def _trusted(address: str, networks: tuple[Network, ...]) -> bool:
+def _ip(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
     try:
-        ip = ipaddress.ip_address(address.strip())
+        return ipaddress.ip_address(text.strip())
     except ValueError:
-        return False
-    return any(ip in network for network in networks)
+        return None
 
 
-def client_address(request: Request, settings: _ProxySettings) -> str:
-    """The client's address as a string (`unknown` when the server cannot tell)."""
-    peer = request.client.host if request.client else UNKNOWN
-    networks = trusted_networks(settings.trusted_proxies)
-    if not networks or not _trusted(peer, networks):
+def _trusted(address: ipaddress.IPv4Address | ipaddress.IPv6Address | None, proxies: tuple[Network, ...]) -> bool:
+    return address is not None and any(address in network for network in proxies)
+
+
+def client_address(request: Request, settings: Settings | None) -> str:
+    """The client's IP address as text ("unknown" when the server cannot tell)."""
+    peer = request.client.host if request.client else "unknown"
+    proxies = settings.trusted_proxy_networks() if settings is not None else ()
+    if not proxies or not _trusted(_ip(peer), proxies):
         return peer
-    forwarded = [
-        entry.strip()
-        for header in request.headers.getlist("x-forwarded-for")
-        for entry in header.split(",")
-        if entry.strip()
-    ]
-    for entry in reversed(forwarded):
-        if not _trusted(entry, networks):
-            return entry
-    return forwarded[0] if forwarded else peer  # every hop is ours: the left-most is the origin
+    hops = [h.strip() for value in request.headers.getlist("x-forwarded-for") for h in value.split(",")]
+    client = peer
+    for hop in reversed([h for h in hops if h]):
+        address = _ip(hop)
+        if address is None:
+            break  # not written by a proxy we trust: stop at the last trusted hop
+        client = str(address)
+        if not _trusted(address, proxies):
+            break
+    return client

@@ -107,11 +107,6 @@ def _request(peer: str, forwarded: list[str] | None = None) -> Request:
     return Request({"type": "http", "method": "POST", "path": "/", "headers": headers, "client": (peer, 1234)})
 
 
-class _Proxies:
-    def __init__(self, trusted: str) -> None:
-        self.trusted_proxies = trusted
-
-
 @pytest.mark.parametrize(
     ("trusted", "peer", "forwarded", "expected"),
     [
@@ -127,4 +122,5 @@ class _Proxies:
     ],
 )
 def test_client_address(trusted: str, peer: str, forwarded: list[str], expected: str) -> None:
-    assert client_address(_request(peer, forwarded), _Proxies(trusted)) == expected
+    settings = Settings(_env_file=None, trusted_proxies=trusted)  # type: ignore[call-arg]
+    assert client_address(_request(peer, forwarded), settings) == expected
