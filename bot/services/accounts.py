@@ -105,16 +105,17 @@ class SqlAccounts:
         row = await self._code_row(conversation_id, ruc)
         if row.locked_until is not None and row.locked_until <= now:  # the lock has passed: a fresh start
             row.locked_until, row.failed_attempts = None, 0
+        events = await self._events(ruc)
         locks = [
             (row.locked_until, Lock.CHAT),
-            (next_allowed(await self._event_times(ruc, "wrong", now), self.limits.wrong, now), Lock.GUESSES),
-            (next_allowed(await self._event_times(ruc, "code", now), self.limits.codes, now), Lock.CODES),
+            (next_allowed(events["wrong"], self.limits.wrong, now), Lock.GUESSES),
+            (next_allowed(events["code"], self.limits.codes, now), Lock.CODES),
         ]
         until, lock = _latest(locks)
         if until is not None:
             pending = lock == Lock.CODES and row.expires_at is not None and row.expires_at > now
             return VerificationStarted(None, until, lock, code_pending=pending)
-        event = await self._record(ruc, "code", now)
+        event = await self._record(ruc, "code", now, events)
         customer = await self._customer_by_ruc(ruc)
         code = f"{secrets.randbelow(1_000_000):06d}"
         code_hash = self._hash(conversation_id, ruc, code)
@@ -132,7 +133,8 @@ class SqlAccounts:
         row = await self._code_row(conversation_id, ruc, create=False)
         if row is None:
             return CodeResult(CodeCheck.EXPIRED)
-        wrong = await self._event_times(ruc, "wrong", now)
+        events = await self._events(ruc)
+        wrong = events["wrong"]
         chat_until = row.locked_until if row.locked_until is not None and row.locked_until > now else None
         until, lock = _latest([(chat_until, Lock.CHAT), (next_allowed(wrong, self.limits.wrong, now), Lock.GUESSES)])
         if until is not None:  # not even checked: a right guess must not get through either
@@ -147,7 +149,7 @@ class SqlAccounts:
             self.session.add(ChatLinkRow(conversation_id=conversation_id, customer_id=customer.id, linked_at=now))
             await self.session.delete(row)
             return CodeResult(CodeCheck.LINKED, company=customer.razon_social)
-        await self._record(ruc, "wrong", now)
+        await self._record(ruc, "wrong", now, events)
         wrong.append(now)
         row.failed_attempts += 1
         if row.failed_attempts >= MAX_WRONG_CODES:
@@ -361,21 +363,24 @@ class SqlAccounts:
         key = int.from_bytes(digest[:8], "big", signed=True)
         await self.session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
 
-    async def _event_times(self, ruc: str, kind: str, now: dt.datetime) -> list[dt.datetime]:
-        query = select(VerificationEventRow.at).where(
-            VerificationEventRow.ruc == ruc,
-            VerificationEventRow.kind == kind,
-            VerificationEventRow.at > now - self.limits.horizon,
-        )
-        return list((await self.session.execute(query)).scalars())
+    async def _events(self, ruc: str) -> dict[str, list[dt.datetime]]:
+        """Every kept event of the RUC by kind, in one query (old ones are dropped by `_record`)."""
+        query = select(VerificationEventRow.kind, VerificationEventRow.at).where(VerificationEventRow.ruc == ruc)
+        events: dict[str, list[dt.datetime]] = {"code": [], "wrong": []}
+        for kind, at in (await self.session.execute(query)).all():
+            events.setdefault(kind, []).append(at)
+        return events
 
-    async def _record(self, ruc: str, kind: str, now: dt.datetime) -> VerificationEventRow:
-        """Count one event for the RUC, and forget this RUC's events no limit looks at any more."""
-        await self.session.execute(
-            delete(VerificationEventRow).where(
-                VerificationEventRow.ruc == ruc, VerificationEventRow.at <= now - self.limits.horizon
+    async def _record(
+        self, ruc: str, kind: str, now: dt.datetime, events: dict[str, list[dt.datetime]]
+    ) -> VerificationEventRow:
+        """Count one event for the RUC; forget this RUC's events no limit looks at any more
+        (only when there are some: one statement less on the usual path)."""
+        horizon = now - self.limits.horizon
+        if any(at <= horizon for times in events.values() for at in times):
+            await self.session.execute(
+                delete(VerificationEventRow).where(VerificationEventRow.ruc == ruc, VerificationEventRow.at <= horizon)
             )
-        )
         event = VerificationEventRow(ruc=ruc, kind=kind, at=now)
         self.session.add(event)
         return event

@@ -27,6 +27,7 @@ from bot.persistence.tables import (
     OutboxRow,
     PaymentReportRow,
     SubscriptionRow,
+    VerificationEventRow,
 )
 from bot.router import Router
 from bot.services.accounts import SqlAccounts
@@ -369,6 +370,11 @@ async def test_the_daily_code_limit_says_tomorrow(world) -> None:  # type: ignor
     assert "a partir de mañana a las 10:00 (hora de Ecuador)" in await _ask_code(late)
     assert "Hablar con un asesor" in late.last.replies[0].options
     assert len(await _mails(database)) == 10
+    clock.now = dt.datetime(2026, 12, 4, 15, 0, 1, tzinfo=dt.UTC)  # tomorrow 10:00:01: the first has aged out
+    assert "m***@andina.ec" in await _ask_code(Chat(database, knowledge, clock, user="next-day"))
+    async with sessionmaker(database)() as session:
+        kept = list((await session.execute(select(VerificationEventRow.at))).scalars())
+    assert len(kept) == 10 and min(kept) > clock.now - dt.timedelta(days=1)  # the aged-out one is deleted
 
 
 async def test_wrong_codes_count_per_ruc_across_chats(world) -> None:  # type: ignore[no-untyped-def]
