@@ -59,17 +59,29 @@ class CodeCheck(StrEnum):
     LOCKED = "locked"
 
 
+class Lock(StrEnum):
+    """Why verification of a RUC is refused for now."""
+
+    CHAT = "chat"  # too many wrong codes in this chat
+    GUESSES = "guesses"  # too many wrong codes for this RUC, from any chat
+    CODES = "codes"  # enough codes were sent for this RUC lately, from any chat
+
+
 @dataclass(frozen=True)
 class CodeResult:
     outcome: CodeCheck
     attempts_left: int = 0
     company: str | None = None
+    lock: Lock | None = None  # with LOCKED: which limit
+    locked_until: dt.datetime | None = None  # with LOCKED: when a new try is allowed
 
 
 @dataclass(frozen=True)
 class VerificationStarted:
-    masked_email: str | None  # None: verification for that RUC is locked in this chat
-    locked_until: dt.datetime | None = None
+    masked_email: str | None  # None: no code was sent (see `lock`)
+    locked_until: dt.datetime | None = None  # when a new code may be asked for
+    lock: Lock | None = None  # None with no mask: verification is not available here at all
+    code_pending: bool = False  # with CODES: this chat still holds an unexpired code
 
 
 @dataclass(frozen=True)

@@ -125,10 +125,11 @@ def build_sql_store(settings: Settings, sessions: async_sessionmaker[AsyncSessio
     office = settings.office_hours()
     calendar = build_calendar(settings)
     reminders = settings.reminder_minutes()
+    limits = settings.verification_limits()
     return SqlConversationStore(
         sessions,
         system_clock,
-        accounts=lambda session: SqlAccounts(session, key, notifier, receipts),
+        accounts=lambda session: SqlAccounts(session, key, notifier, receipts, limits),
         handoffs=lambda session: SqlHandoffs(session, office),
         trainings=lambda session: SqlTrainings(session, calendar, notifier, reminders),
     )

@@ -9,11 +9,12 @@ import zoneinfo
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 if TYPE_CHECKING:
     from bot.domain.calendar import OfficeHours
+    from bot.domain.verification import VerificationLimits
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///var/perseo.db"
 
@@ -48,6 +49,20 @@ class Settings(BaseSettings):
     secret_key: str | None = Field(
         None, description="Key for hashing verification codes; default: generated into var/secret_key."
     )
+    verify_codes_per_hour: int = Field(
+        3, ge=1, description="Verification codes e-mailed per RUC in any hour, whatever the chat."
+    )
+    verify_codes_per_day: int = Field(10, ge=1, description="Verification codes e-mailed per RUC in any 24 hours.")
+    verify_wrong_codes_per_hour: int = Field(
+        10, ge=1, description="Wrong verification codes accepted per RUC in any hour before it is locked."
+    )
+    verify_wrong_codes_per_day: int = Field(
+        20, ge=1, description="Wrong verification codes accepted per RUC in any 24 hours."
+    )
+    chat_rate_per_minute: float = Field(
+        30.0, gt=0, description="POST /api/chat requests per minute per client address (sustained)."
+    )
+    chat_burst: int = Field(30, ge=1, description="POST /api/chat requests a client address may send at once.")
     office_opens: dt.time = Field(dt.time(8, 30), description="Advisors start attending (local time).")
     office_closes: dt.time = Field(dt.time(17, 30), description="Advisors stop attending (local time).")
     office_weekdays: str = Field(
@@ -137,6 +152,26 @@ class Settings(BaseSettings):
 
     def trusted_proxy_networks(self) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
         return self.parse_proxies(self.trusted_proxies)
+
+    @model_validator(mode="after")
+    def _day_covers_hour(self) -> Settings:
+        for kind, hour, day in (
+            ("CODES", self.verify_codes_per_hour, self.verify_codes_per_day),
+            ("WRONG_CODES", self.verify_wrong_codes_per_hour, self.verify_wrong_codes_per_day),
+        ):
+            if day < hour:
+                raise ValueError(f"PERSEO_VERIFY_{kind}_PER_DAY ({day}) is below the hourly limit ({hour})")
+        return self
+
+    def verification_limits(self) -> VerificationLimits:
+        from bot.domain.verification import VerificationLimits
+
+        return VerificationLimits(
+            codes_per_hour=self.verify_codes_per_hour,
+            codes_per_day=self.verify_codes_per_day,
+            wrong_per_hour=self.verify_wrong_codes_per_hour,
+            wrong_per_day=self.verify_wrong_codes_per_day,
+        )
 
     @property
     def whatsapp_enabled(self) -> bool:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from collections.abc import Callable
 
 from fastapi import FastAPI
@@ -72,12 +73,19 @@ def full_app(database: AsyncEngine, settings: Settings, knowledge: object, clock
     store = SqlConversationStore(
         sessionmaker(database),
         clock,
-        accounts=lambda session: SqlAccounts(session, b"test-key", notifier, settings.receipts_dir),
+        accounts=lambda session: SqlAccounts(
+            session, b"test-key", notifier, settings.receipts_dir, settings.verification_limits()
+        ),
         handoffs=lambda session: SqlHandoffs(session, office),
         trainings=lambda session: SqlTrainings(session, calendar, notifier, reminders),
     )
     engine = build_engine(settings, store, knowledge=knowledge, clock=clock)  # type: ignore[arg-type]
     return create_app(engine, database, calendar=calendar, settings=settings)
+
+
+def session_id(name: str) -> str:
+    """A web-chat session id the API accepts (a UUID), stable for a readable test name."""
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, f"perseo-test:{name}"))
 
 
 async def link_chat(database: AsyncEngine, user_id: str, ruc: str, channel: str = "webchat") -> int:

@@ -1,21 +1,47 @@
-"""The web chat channel: `POST /api/chat` (a public contract, see README) and the page at `/`."""
+"""The web chat channel: `POST /api/chat` (a public contract, see README) and the page at `/`.
+
+The session id is the conversation's only credential: whoever sends it reads what the advisor
+wrote and, on a linked chat, the customer's account. So it must be unguessable: the API refuses
+ids shorter than 32 characters (a UUID or 128 random bits in hex pass), and the page makes one
+from 128 bits of crypto.getRandomValues. POST /api/chat is also throttled per client address
+(bot.web.throttle; `throttled` runs in the app's middleware, before the body is even read).
+"""
 
 from __future__ import annotations
 
 import base64
 import binascii
 import datetime as dt
+from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Query, Request
-from fastapi.responses import HTMLResponse
-from pydantic import BaseModel, ConfigDict, Field
+from fastapi.responses import HTMLResponse, JSONResponse
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from bot.engine import Engine
 from bot.handlers.common import TOPIC_OPTIONS
 from bot.messages import Attachment, Message
+from bot.web.client_address import client_address
+from bot.web.throttle import retry_after_seconds
 
 CHANNEL = "webchat"
 MAX_TEXT_CHARS = 100_000  # beyond this the API answers 422; the bot politely caps far below
+MIN_SESSION_ID_CHARS = 32
+SESSION_ID_PATTERN = r"^[A-Za-z0-9_.:-]+$"
+SHORT_SESSION_ID = (
+    f"session_id must have at least {MIN_SESSION_ID_CHARS} characters of random data (a UUID, or 128 random "
+    "bits in hex): a short id can be guessed, and whoever guesses it reads the conversation"
+)
+THROTTLED = "Demasiados mensajes seguidos desde su conexión. Espere {seconds} segundo(s) y vuelva a intentarlo."
+
+
+def _unguessable(value: str) -> str:
+    if len(value) < MIN_SESSION_ID_CHARS:
+        raise ValueError(SHORT_SESSION_ID)
+    return value
+
+
+SessionId = Annotated[str, AfterValidator(_unguessable)]
 
 WELCOME = "¡Hola! Soy el asistente virtual de Perseo WEB. ¿En qué le puedo ayudar?"
 
@@ -31,11 +57,11 @@ class AttachmentIn(BaseModel):
 class ChatIn(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
-    session_id: str = Field(
-        min_length=1,
+    session_id: SessionId = Field(
         max_length=128,
-        pattern=r"^[A-Za-z0-9_.:-]+$",
-        description="Any id the client keeps for the conversation (letters, digits, _ . : -).",
+        pattern=SESSION_ID_PATTERN,
+        description="The conversation's secret id, kept by the client: 32-128 characters (letters, digits, "
+        "_ . : -) with at least 128 random bits, e.g. a UUID.",
     )
     text: str = Field(max_length=MAX_TEXT_CHARS, description="What the customer wrote.")
     attachment: AttachmentIn | None = Field(None, description="A file, e.g. a payment receipt.")
@@ -63,6 +89,20 @@ class UpdatesOut(BaseModel):
     messages: list[PushedOut]
     cursor: int
     handoff: str | None = Field(description="'waiting', 'active', or null when the bot answers.")
+
+
+def throttled(request: Request) -> JSONResponse | None:
+    """For POST /api/chat, before anything else (even reading the body): spend one of the
+    client address's tokens, or answer 429 with a Spanish reason and when to come back."""
+    buckets = getattr(request.app.state, "chat_throttle", None)
+    if buckets is None:
+        return None
+    wait = buckets.take(client_address(request, request.app.state.settings))
+    if wait <= 0:
+        return None
+    seconds = retry_after_seconds(wait)
+    detail = THROTTLED.format(seconds=seconds)
+    return JSONResponse({"detail": detail}, status_code=429, headers={"Retry-After": str(seconds)})
 
 
 @router.post("/api/chat", response_model=ChatOut)
@@ -93,7 +133,7 @@ async def chat(body: ChatIn, request: Request) -> ChatOut:
 @router.get("/api/chat/updates", response_model=UpdatesOut)
 async def updates(
     request: Request,
-    session_id: str = Query(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9_.:-]+$"),
+    session_id: Annotated[SessionId, Query(max_length=128, pattern=SESSION_ID_PATTERN)],
     after: int | None = Query(None, ge=0, description="The cursor of the previous call; omit it on the first."),
 ) -> UpdatesOut:
     """What an advisor wrote to this chat since `after` (the web chat polls this during a handoff)."""

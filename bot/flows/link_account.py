@@ -9,14 +9,16 @@ Writing anything without digits leaves the dialogue: it is read as a new questio
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 
 from stdnum.ec import ruc as ruc_number
 from stdnum.exceptions import ValidationError
 
-from bot.accounts import CodeCheck
+from bot.accounts import CodeCheck, Lock, VerificationStarted
 from bot.context import Turn
 from bot.flows import Step
+from bot.format import weekday_date
 from bot.handlers.common import HANDOFF_OPTION
 from bot.messages import FlowState, Outcome, Reply
 
@@ -75,16 +77,34 @@ async def _check_ruc(turn: Turn, data: dict[str, object], digits: str) -> Step:
 async def _send_code(turn: Turn, ruc: str, then: str) -> Step:
     started = await turn.accounts.start_verification(turn.conversation_id, ruc, turn.now)
     if started.masked_email is None:
-        text = (
-            "Por seguridad, la verificación de ese RUC está bloqueada en este chat por unos minutos "
-            "(demasiados códigos incorrectos). Intente más tarde o hable con un asesor."
-        )
-        return _needs_person(turn, text)
+        return _refused(turn, started, ruc, then)
     text = (
         f"Si el RUC {ruc} está registrado con nosotros, enviamos un código de 6 dígitos a {started.masked_email}. "
         "Escríbalo aquí; vence en 10 minutos. Si no le llega, escriba «reenviar»."
     )
     return Step(_outcome(text, "link.code"), FlowState(NAME, {"step": "code", "ruc": ruc, "then": then}))
+
+
+def _refused(turn: Turn, started: VerificationStarted, ruc: str, then: str) -> Step:
+    """No code was sent: say why and from when the customer may try again."""
+    until = _when(turn, started.locked_until)
+    if started.lock == Lock.CODES:
+        text = (
+            "Ya enviamos varios códigos para ese RUC en poco tiempo y, para no llenar su correo, no envío otro "
+            f"por ahora. Podrá pedir uno nuevo {until}."
+        )
+        if started.code_pending:  # the last one still works: let them type it
+            text += " Si ya le llegó el último código, escríbalo aquí."
+            return Step(_outcome(text, "link.code"), FlowState(NAME, {"step": "code", "ruc": ruc, "then": then}))
+        return _needs_person(turn, text + " Si lo necesita antes, un asesor puede ayudarle.")
+    if started.lock in (Lock.CHAT, Lock.GUESSES):
+        text = (
+            "Por seguridad, la verificación de ese RUC está bloqueada por demasiados códigos incorrectos. "
+            f"Podrá intentarlo de nuevo {until}, o hablar con un asesor."
+        )
+        return _needs_person(turn, text)
+    text = "La verificación de la cuenta no está disponible por este medio. Un asesor puede ayudarle."
+    return _needs_person(turn, text)
 
 
 async def _check_code(turn: Turn, data: dict[str, object], digits: str) -> Step:
@@ -105,12 +125,32 @@ async def _check_code(turn: Turn, data: dict[str, object], digits: str) -> Step:
         return Step(_outcome(text, "link.code"), FlowState(NAME, dict(data)))
     if result.outcome == CodeCheck.LOCKED:
         text = (
-            "Demasiados códigos incorrectos: por seguridad, la verificación de ese RUC queda bloqueada en "
-            "este chat por 15 minutos. Si el correo registrado ya no es suyo, un asesor puede ayudarle."
+            "Demasiados códigos incorrectos: por seguridad, la verificación de ese RUC queda bloqueada. "
+            f"Podrá intentarlo de nuevo {_when(turn, result.locked_until)}. "
+            "Si el correo registrado ya no es suyo, un asesor puede ayudarle."
         )
         return _needs_person(turn, text)
     text = "El código venció. Escriba «reenviar» y le envío uno nuevo."
     return Step(_outcome(text, "link.code"), FlowState(NAME, dict(data)))
+
+
+def _when(turn: Turn, at: dt.datetime | None) -> str:
+    """'a partir de las 16:45 (hora de Ecuador)', 'a partir de mañana a las 09:05 (...)': local
+    time, rounded up to the minute so the customer never comes back a few seconds too early."""
+    if at is None:
+        return "en unos minutos"
+    local = at.astimezone(turn.zone)
+    if local.second or local.microsecond:
+        local = local.replace(second=0, microsecond=0) + dt.timedelta(minutes=1)
+    today = turn.now.astimezone(turn.zone).date()
+    if local.date() == today:
+        day = "de las"
+    elif local.date() == today + dt.timedelta(days=1):
+        day = "de mañana a las"
+    else:
+        day = f"del {weekday_date(local.date())} a las"
+    zone = " (hora de Ecuador)" if turn.zone.key == "America/Guayaquil" else ""
+    return f"a partir {day} {local:%H:%M}{zone}"
 
 
 def _needs_person(turn: Turn, text: str) -> Step:

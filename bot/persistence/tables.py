@@ -282,6 +282,22 @@ class LinkCodeRow(Base):
     locked_until: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), nullable=True)
 
 
+class VerificationEventRow(Base):
+    """A verification code sent for a RUC, or a wrong code typed for it, from any chat: the
+    per-RUC limits count these (bot.domain.verification). Kept for a day."""
+
+    __tablename__ = "verification_events"
+    __table_args__ = (
+        CheckConstraint("kind IN ('code', 'wrong')", name="ck_verification_events_kind"),
+        Index("ix_verification_events_ruc_kind_at", "ruc", "kind", "at"),
+    )
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    ruc: Mapped[str] = mapped_column(String(13))
+    kind: Mapped[str] = mapped_column(String(10))
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+
+
 class OutboxRow(Base):
     """Every proactive message. The idempotency key makes planning it twice a no-op."""
 

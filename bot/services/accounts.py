@@ -2,10 +2,17 @@
 
 Verification codes: 6 digits, e-mailed through the outbox to the address on file, kept only
 as an HMAC with the server's key, valid 10 minutes; 5 wrong tries lock that RUC for that chat
-for 15 minutes. An unknown RUC gets the same answer as a known one (a stable decoy address is
-masked), and its wrong codes count and lock the same way, so the chat reveals nothing about
-which RUCs are customers. The mail is not sent once less than a minute of the code's life is
-left (it would arrive dead), nor once a newer code for the same chat and RUC replaced it.
+for 15 minutes. Above the chat, per-RUC limits shared by every chat and replica (the
+`verification_events` table, bot.domain.verification) cap the codes sent and the wrong codes
+typed per hour and per day, so new chats buy neither more guesses nor more mails.
+
+An unknown RUC gets the same answer as a known one: a stable decoy address drawn like real
+ones (bot.domain.masking), the same limits, and the same database work (the code mail is
+written to the outbox inside a savepoint that is rolled back), so neither the text, the mask
+nor the time taken tells which RUCs are customers.
+
+The code mail is not sent once less than a minute of the code's life is left (it would
+arrive dead), nor once a newer code for the same chat and RUC replaced it.
 """
 
 from __future__ import annotations
@@ -17,7 +24,7 @@ import secrets
 from dataclasses import replace
 from pathlib import Path
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -26,11 +33,15 @@ from bot.accounts import (
     CodeCheck,
     CodeResult,
     InvoiceView,
+    Lock,
     PaymentDetails,
     VerificationStarted,
 )
 from bot.domain.billing import InvoiceFacts, InvoiceStatus, subscription_state
+from bot.domain.masking import decoy_mask, mask_email
+from bot.domain.verification import VerificationLimits, next_allowed, remaining
 from bot.format import money
+from bot.persistence.database import dialect_of
 from bot.persistence.tables import (
     ChatLinkRow,
     CustomerRow,
@@ -41,12 +52,15 @@ from bot.persistence.tables import (
     PaymentReportRow,
     PlanRow,
     SubscriptionRow,
+    VerificationEventRow,
 )
 from bot.services import chat_links
 from bot.services.billing import contact_of, info_of
 from bot.services.hours import ledger
-from bot.services.notifications import Notifier
+from bot.services.notifications import CustomerContact, Notifier
 from scheduler.outbox import enqueue
+
+__all__ = ["SqlAccounts", "mask_email"]
 
 CODE_LIFETIME = dt.timedelta(minutes=10)
 # The mail must leave with at least this much of the code's life left: time to reach the
@@ -54,23 +68,36 @@ CODE_LIFETIME = dt.timedelta(minutes=10)
 CODE_TIME_TO_USE = dt.timedelta(minutes=1)
 LOCK_TIME = dt.timedelta(minutes=15)
 MAX_WRONG_CODES = 5
-DECOY_DOMAINS = ("gmail.com", "hotmail.com", "outlook.com", "yahoo.com")
+DECOY_RECIPIENT = "nobody@invalid"  # the decoy mail is rolled back; this never reaches the outbox
 
 
-def mask_email(address: str) -> str:
-    """'juan.perez@empresa.com' -> 'j***@empresa.com'."""
-    local, _, domain = address.partition("@")
-    return f"{local[:1]}***@{domain}"
+def _latest(locks: list[tuple[dt.datetime | None, Lock]]) -> tuple[dt.datetime | None, Lock | None]:
+    """The lock that lasts longest (a customer told to come back must not meet another one)."""
+    active = [(until, lock) for until, lock in locks if until is not None]
+    if not active:
+        return None, None
+    until, lock = max(active, key=lambda pair: pair[0])
+    return until, lock
+
+
+class _Decoy(Exception):
+    """Raised inside the savepoint that writes an unknown RUC's code mail, to roll it back."""
 
 
 class SqlAccounts:
     def __init__(
-        self, session: AsyncSession, key: bytes, notifier: Notifier, receipts_dir: Path = Path("var/receipts")
+        self,
+        session: AsyncSession,
+        key: bytes,
+        notifier: Notifier,
+        receipts_dir: Path = Path("var/receipts"),
+        limits: VerificationLimits | None = None,
     ) -> None:
         self.session = session
         self.key = key
         self.notifier = notifier
         self.receipts_dir = receipts_dir
+        self.limits = limits or VerificationLimits()
 
     def store_receipt(self, extension: str, data: bytes) -> str:
         """Keep a receipt file under a random name; the path goes into the payment report."""
@@ -82,29 +109,32 @@ class SqlAccounts:
     # --- linking ---------------------------------------------------------------------------
 
     async def start_verification(self, conversation_id: int, ruc: str, now: dt.datetime) -> VerificationStarted:
+        await self._serialise(ruc)
         row = await self._code_row(conversation_id, ruc)
-        if row.locked_until is not None and row.locked_until > now:
-            return VerificationStarted(None, row.locked_until)
-        if row.locked_until is not None:  # the lock has passed: a fresh start
+        if row.locked_until is not None and row.locked_until <= now:  # the lock has passed: a fresh start
             row.locked_until, row.failed_attempts = None, 0
+        events = await self._events(ruc)
+        locks = [
+            (row.locked_until, Lock.CHAT),
+            (next_allowed(events["wrong"], self.limits.wrong, now), Lock.GUESSES),
+            (next_allowed(events["code"], self.limits.codes, now), Lock.CODES),
+        ]
+        until, lock = _latest(locks)
+        if until is not None:
+            pending = lock == Lock.CODES and row.expires_at is not None and row.expires_at > now
+            return VerificationStarted(None, until, lock, code_pending=pending)
+        event = await self._record(ruc, "code", now, events)
         customer = await self._customer_by_ruc(ruc)
-        row.expires_at = now + CODE_LIFETIME
-        if customer is None:
-            row.code_hash = None  # nothing can match; wrong tries still count
-            return VerificationStarted(self._decoy(ruc))
         code = f"{secrets.randbelow(1_000_000):06d}"
-        row.code_hash = self._hash(conversation_id, ruc, code)
+        code_hash = self._hash(conversation_id, ruc, code)
+        row.code_hash = code_hash if customer is not None else None  # nothing can match a stranger's
+        row.expires_at = now + CODE_LIFETIME
         await self.session.flush()
-        distributor = await self.session.get(DistributorRow, customer.distributor_id)
-        assert distributor is not None
-        message = self.notifier.to_customer(
-            "link_code",
-            f"link:{row.id}:{int(now.timestamp() * 1000)}",
-            contact_of(customer, distributor),
-            codigo=code,
-        )
-        await self._withdraw_codes(row.id)
-        await enqueue(self.session, replace(message, expires_at=now + CODE_LIFETIME - CODE_TIME_TO_USE), now)
+        key = f"link:{row.id}:{event.id}"  # one mail per code, even two in the same millisecond
+        await self._withdraw_codes(row.id)  # for an unknown RUC too: the same database work
+        await self._write_code_mail(customer, ruc, code, key, now)
+        if customer is None:
+            return VerificationStarted(decoy_mask(self._decoy_digest(ruc)))
         return VerificationStarted(mask_email(customer.email))
 
     async def _withdraw_codes(self, code_row_id: int) -> None:
@@ -123,25 +153,38 @@ class SqlAccounts:
         )
 
     async def check_code(self, conversation_id: int, ruc: str, code: str, now: dt.datetime) -> CodeResult:
+        await self._serialise(ruc)
         row = await self._code_row(conversation_id, ruc, create=False)
         if row is None:
             return CodeResult(CodeCheck.EXPIRED)
-        if row.locked_until is not None and row.locked_until > now:
-            return CodeResult(CodeCheck.LOCKED)
+        events = await self._events(ruc)
+        wrong = events["wrong"]
+        chat_until = row.locked_until if row.locked_until is not None and row.locked_until > now else None
+        until, lock = _latest([(chat_until, Lock.CHAT), (next_allowed(wrong, self.limits.wrong, now), Lock.GUESSES)])
+        if until is not None:  # not even checked: a right guess must not get through either
+            return CodeResult(CodeCheck.LOCKED, lock=lock, locked_until=until)
         if row.expires_at is None or now > row.expires_at:
             return CodeResult(CodeCheck.EXPIRED)
-        expected = row.code_hash
-        if expected is not None and hmac.compare_digest(expected, self._hash(conversation_id, ruc, code)):
+        expected, given = row.code_hash, self._hash(conversation_id, ruc, code)
+        if expected is not None and hmac.compare_digest(expected, given):
             customer = await self._customer_by_ruc(ruc)
             assert customer is not None
             await chat_links.link(self.session, conversation_id, customer.id, now)
             await self.session.delete(row)
             return CodeResult(CodeCheck.LINKED, company=customer.razon_social)
+        await self._record(ruc, "wrong", now, events)
+        wrong.append(now)
         row.failed_attempts += 1
         if row.failed_attempts >= MAX_WRONG_CODES:
-            row.locked_until, row.code_hash, row.expires_at = now + LOCK_TIME, None, None
-            return CodeResult(CodeCheck.LOCKED)
-        return CodeResult(CodeCheck.WRONG, attempts_left=MAX_WRONG_CODES - row.failed_attempts)
+            row.locked_until = now + LOCK_TIME
+        until, lock = _latest(
+            [(row.locked_until, Lock.CHAT), (next_allowed(wrong, self.limits.wrong, now), Lock.GUESSES)]
+        )
+        if until is not None:
+            row.code_hash, row.expires_at = None, None  # a new code is needed after any lock
+            return CodeResult(CodeCheck.LOCKED, lock=lock, locked_until=until)
+        left = min(MAX_WRONG_CODES - row.failed_attempts, remaining(wrong, self.limits.wrong, now))
+        return CodeResult(CodeCheck.WRONG, attempts_left=left)
 
     async def unlink(self, conversation_id: int, now: dt.datetime) -> bool:
         return await chat_links.unlink(self.session, conversation_id, now)
@@ -332,10 +375,68 @@ class SqlAccounts:
             self.session.add(row)
         return row  # type: ignore[return-value]
 
+    async def _serialise(self, ruc: str) -> None:
+        """One verification step per RUC at a time, so two chats cannot both take the last
+        code or guess a limit allows. PostgreSQL: a transaction-scoped advisory lock on the RUC;
+        SQLite: the turn's BEGIN IMMEDIATE already serialises every writer."""
+        if dialect_of(self.session) != "postgresql":
+            return
+        digest = hashlib.sha256(f"perseo-verification:{ruc}".encode()).digest()
+        key = int.from_bytes(digest[:8], "big", signed=True)
+        await self.session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
+
+    async def _events(self, ruc: str) -> dict[str, list[dt.datetime]]:
+        """Every kept event of the RUC by kind, in one query (old ones are dropped by `_record`)."""
+        query = select(VerificationEventRow.kind, VerificationEventRow.at).where(VerificationEventRow.ruc == ruc)
+        events: dict[str, list[dt.datetime]] = {"code": [], "wrong": []}
+        for kind, at in (await self.session.execute(query)).all():
+            events.setdefault(kind, []).append(at)
+        return events
+
+    async def _record(
+        self, ruc: str, kind: str, now: dt.datetime, events: dict[str, list[dt.datetime]]
+    ) -> VerificationEventRow:
+        """Count one event for the RUC; forget this RUC's events no limit looks at any more
+        (only when there are some: one statement less on the usual path)."""
+        horizon = now - self.limits.horizon
+        if any(at <= horizon for times in events.values() for at in times):
+            await self.session.execute(
+                delete(VerificationEventRow).where(VerificationEventRow.ruc == ruc, VerificationEventRow.at <= horizon)
+            )
+        event = VerificationEventRow(ruc=ruc, kind=kind, at=now)
+        self.session.add(event)
+        return event
+
+    async def _write_code_mail(
+        self, customer: CustomerRow | None, ruc: str, code: str, key: str, now: dt.datetime
+    ) -> None:
+        """Queue the code mail to the customer; for an unknown RUC, do the same work and roll it
+        back, so both take the same time and leave the same trace (nothing) beyond the events."""
+        if customer is not None:
+            by_id = select(DistributorRow).where(DistributorRow.id == customer.distributor_id)
+        else:
+            by_id = select(DistributorRow).order_by(DistributorRow.id).limit(1)
+        try:
+            async with self.session.begin_nested():
+                distributor = (await self.session.execute(by_id)).scalar_one_or_none()
+                if customer is not None:
+                    assert distributor is not None
+                    contact = contact_of(customer, distributor)
+                else:
+                    name, email = (distributor.name, distributor.email) if distributor else ("", DECOY_RECIPIENT)
+                    contact = CustomerContact(0, "", "", DECOY_RECIPIENT, ruc, name, email)
+                message = self.notifier.to_customer("link_code", key, contact, codigo=code)
+                message = replace(message, expires_at=now + CODE_LIFETIME - CODE_TIME_TO_USE)
+                if customer is None:
+                    message = replace(message, customer_id=None)
+                await enqueue(self.session, message, now)
+                if customer is None:
+                    raise _Decoy
+        except _Decoy:
+            pass
+
     def _hash(self, conversation_id: int, ruc: str, code: str) -> str:
         return hmac.new(self.key, f"{conversation_id}:{ruc}:{code}".encode(), hashlib.sha256).hexdigest()
 
-    def _decoy(self, ruc: str) -> str:
-        digest = hmac.new(self.key, f"decoy:{ruc}".encode(), hashlib.sha256).digest()
-        letter = "abcdefghijklmnopqrstuvwxyz"[digest[0] % 26]
-        return f"{letter}***@{DECOY_DOMAINS[digest[1] % len(DECOY_DOMAINS)]}"
+    def _decoy_digest(self, ruc: str) -> bytes:
+        return hmac.new(self.key, f"decoy:{ruc}".encode(), hashlib.sha256).digest()

@@ -23,6 +23,7 @@ from bot.domain.trainings import Calendar
 from bot.engine import Engine
 from bot.persistence.database import sessionmaker
 from bot.web import console
+from bot.web.throttle import TokenBuckets
 
 HERE = Path(__file__).resolve().parent
 MAX_BODY_BYTES = 15_000_000  # a 10 MB receipt, base64-encoded, fits
@@ -74,6 +75,9 @@ def create_app(
     app.state.whatsapp, app.state.whatsapp_secret = channels.whatsapp, channels.whatsapp_secret
     app.state.whatsapp_verify_token = channels.whatsapp_verify_token
     app.state.templates = Jinja2Templates(directory=HERE / "templates")
+    # POST /api/chat per client address; in-process, so N replicas allow N times the rate.
+    throttle = settings or Settings(_env_file=None)  # type: ignore[call-arg]
+    app.state.chat_throttle = TokenBuckets(throttle.chat_rate_per_minute / 60, throttle.chat_burst)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     app.include_router(webchat.router)
     app.include_router(console.router)
@@ -85,7 +89,8 @@ def create_app(
         length = request.headers.get("content-length")
         if length and length.isdigit() and int(length) > MAX_BODY_BYTES:
             return JSONResponse({"detail": f"request body over {MAX_BODY_BYTES} bytes"}, status_code=413)
-        response = await call_next(request)
+        refused = webchat.throttled(request) if request.method == "POST" and request.url.path == "/api/chat" else None
+        response = refused or await call_next(request)
         for name, value in SECURITY_HEADERS.items():
             response.headers.setdefault(name, value)
         return response

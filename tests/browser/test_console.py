@@ -17,7 +17,7 @@ from bot.services.hours import charges, customer_id_for, ledger
 from tests.browser.conftest import serve
 from tests.conftest import fixed_clock
 from tests.factories import ADVISOR_PASSWORD as PASSWORD
-from tests.factories import NO_HOURS_RUC, PYME_RUC, add_support_world, full_app, link_chat
+from tests.factories import NO_HOURS_RUC, PYME_RUC, add_support_world, full_app, link_chat, session_id
 
 pytestmark = pytest.mark.browser
 
@@ -34,8 +34,8 @@ def server(database_url: str, settings: Settings, knowledge: Knowledge) -> Itera
         database = create_engine(database_url)
         await upgrade(database)
         await add_support_world(database, settings)
-        await link_chat(database, "e2e-maria", PYME_RUC)
-        await link_chat(database, "e2e-luis", NO_HOURS_RUC)
+        await link_chat(database, session_id("e2e-maria"), PYME_RUC)
+        await link_chat(database, session_id("e2e-luis"), NO_HOURS_RUC)
         await database.dispose()
 
     database = create_engine(database_url)
@@ -62,9 +62,9 @@ def query(database_url: str, work):  # type: ignore[no-untyped-def]
 def customer_page(browser, server):  # type: ignore[no-untyped-def]
     contexts = []
 
-    def open_chat(session_id: str):  # type: ignore[no-untyped-def]
+    def open_chat(name: str):  # type: ignore[no-untyped-def]
         context = browser.new_context(viewport={"width": 390, "height": 844})
-        context.add_init_script(f"window.localStorage.setItem('perseo-session', '{session_id}');")
+        context.add_init_script(f"window.localStorage.setItem('perseo-session', '{session_id(name)}');")
         page = context.new_page()
         page.goto(server + "/")
         contexts.append(context)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -93,3 +94,28 @@ def test_a_receipt_can_be_attached(page) -> None:  # type: ignore[no-untyped-def
     page.locator(".msg--bot").nth(1).wait_for()
     assert page.locator(".msg--user .msg__text").first.inner_text() == "📎 recibo.pdf"
     assert "reportar un pago" in page.locator(".msg--bot .msg__text").nth(1).inner_text()
+
+
+def test_the_session_id_is_128_bits_from_the_crypto_generator(browser, server) -> None:  # type: ignore[no-untyped-def]
+    """The id is the chat's credential: it must come from crypto.getRandomValues (here made
+    predictable to prove it is the source), 16 bytes as 32 hex characters, kept in localStorage."""
+    context = browser.new_context()
+    context.add_init_script("crypto.getRandomValues = (bytes) => { bytes.fill(0xab); return bytes; };")
+    page = context.new_page()
+    page.goto(server + "/")
+    _send(page, "formas de pago")
+    page.locator(".msg--bot").nth(1).wait_for()
+    assert page.evaluate("localStorage.getItem('perseo-session')") == "ab" * 16
+    context.close()
+
+
+def test_a_short_id_kept_by_an_older_page_is_replaced(browser, server) -> None:  # type: ignore[no-untyped-def]
+    context = browser.new_context()
+    context.add_init_script("localStorage.setItem('perseo-session', '1700000000000a1b2');")  # the old fallback
+    page = context.new_page()
+    page.goto(server + "/")
+    _send(page, "formas de pago")
+    page.locator(".msg--bot").nth(1).wait_for()
+    assert "transferencia" in page.locator(".msg--bot .msg__text").nth(1).inner_text()  # not a 422
+    assert re.fullmatch(r"[0-9a-f]{32}", page.evaluate("localStorage.getItem('perseo-session')"))
+    context.close()

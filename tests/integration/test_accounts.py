@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import re
 from collections.abc import Callable
@@ -20,11 +21,13 @@ from bot.persistence.database import sessionmaker
 from bot.persistence.sql_store import SqlConversationStore
 from bot.persistence.tables import (
     ChatLinkRow,
+    ConversationRow,
     InvoiceRow,
     LinkCodeRow,
     OutboxRow,
     PaymentReportRow,
     SubscriptionRow,
+    VerificationEventRow,
 )
 from bot.router import Router
 from bot.services.accounts import SqlAccounts
@@ -364,3 +367,203 @@ async def test_a_second_report_for_the_same_invoice_is_refused(world) -> None:  
     async with sessionmaker(database).begin() as session:
         accounts = SqlAccounts(session, b"test-key", NOTIFIER)
         assert await accounts.report_payment(conversation_id, details, clock.now) is None  # may report again
+
+
+# --- per-RUC limits, whatever the chat (issue 10, item 2) -------------------------------------
+
+CUSTOMER_RUC = "1792205859001"
+STRANGER_RUC = "0190000014001"  # valid, not a customer
+
+
+async def _mails(database: AsyncEngine) -> list[OutboxRow]:
+    async with sessionmaker(database)() as session:
+        query = select(OutboxRow).where(OutboxRow.kind == "link_code").order_by(OutboxRow.id)
+        return list((await session.execute(query)).scalars())
+
+
+async def _ask_code(chat: Chat, ruc: str = CUSTOMER_RUC) -> str:
+    await chat.say("cuanto debo")
+    return await chat.say(ruc)
+
+
+async def test_new_chats_do_not_get_more_codes_for_a_ruc(world) -> None:  # type: ignore[no-untyped-def]
+    """A client opening chat after chat got a fresh mail each time; now at most 3 an hour."""
+    database, knowledge, clock, _ = world
+    for n in range(3):
+        assert "m***@andina.ec" in await _ask_code(Chat(database, knowledge, clock, user=f"chat-{n}"))
+        clock.now += dt.timedelta(minutes=1)
+    refused = await _ask_code(Chat(database, knowledge, clock, user="chat-3"))
+    assert "Ya enviamos varios códigos" in refused and "a partir de las 10:00" not in refused
+    assert "a partir de las 11:00 (hora de Ecuador)" in refused  # the first code was at 10:00 local
+    assert len(await _mails(database)) == 3
+    resend = Chat(database, knowledge, clock, user="chat-0")  # the same chat asking again: also refused
+    await resend.say("cuanto debo")
+    assert "Ya enviamos varios códigos" in await resend.say(CUSTOMER_RUC)
+    clock.now = dt.datetime(2026, 12, 3, 16, 0, 1, tzinfo=dt.UTC)  # 11:00:01: the first has aged out
+    assert "m***@andina.ec" in await _ask_code(Chat(database, knowledge, clock, user="chat-4"))
+    assert len(await _mails(database)) == 4
+
+
+async def test_a_chat_holding_a_code_may_still_type_it_when_no_more_are_sent(world) -> None:  # type: ignore[no-untyped-def]
+    database, knowledge, clock, _ = world
+    chat = Chat(database, knowledge, clock)
+    await _ask_code(chat)
+    for _ in range(2):
+        await chat.say("reenviar")
+    refused = await chat.say("reenviar")
+    assert "Ya enviamos varios códigos" in refused and "escríbalo aquí" in refused
+    assert "vinculado a Comercial Andina" in await chat.say(await _latest_code(database))
+
+
+async def test_the_daily_code_limit_says_tomorrow(world) -> None:  # type: ignore[no-untyped-def]
+    database, knowledge, clock, _ = world
+    for n in range(10):  # 3 an hour, 10 a day
+        clock.now = dt.datetime(2026, 12, 3, 15, tzinfo=dt.UTC) + dt.timedelta(hours=n // 3, minutes=n % 3)
+        assert "m***@andina.ec" in await _ask_code(Chat(database, knowledge, clock, user=f"day-{n}"))
+    clock.now = dt.datetime(2026, 12, 3, 23, tzinfo=dt.UTC)  # 18:00 local
+    late = Chat(database, knowledge, clock, user="day-10")
+    assert "a partir de mañana a las 10:00 (hora de Ecuador)" in await _ask_code(late)
+    assert "Hablar con un asesor" in late.last.replies[0].options
+    assert len(await _mails(database)) == 10
+    clock.now = dt.datetime(2026, 12, 4, 15, 0, 1, tzinfo=dt.UTC)  # tomorrow 10:00:01: the first has aged out
+    assert "m***@andina.ec" in await _ask_code(Chat(database, knowledge, clock, user="next-day"))
+    async with sessionmaker(database)() as session:
+        kept = list((await session.execute(select(VerificationEventRow.at))).scalars())
+    assert len(kept) == 10 and min(kept) > clock.now - dt.timedelta(days=1)  # the aged-out one is deleted
+
+
+async def test_wrong_codes_count_per_ruc_across_chats(world) -> None:  # type: ignore[no-untyped-def]
+    """5 wrong codes per chat, in as many chats as wanted, was an unbounded brute force; now the
+    RUC takes 10 wrong codes an hour from all chats together, and then not even the right one."""
+    database, knowledge, clock, _ = world
+    holder = Chat(database, knowledge, clock, user="holder")
+    await _ask_code(holder)
+    code = await _latest_code(database)
+    for name in ("guesser-1", "guesser-2"):
+        guesser = Chat(database, knowledge, clock, user=name)
+        await _ask_code(guesser)
+        for _ in range(5):
+            reply = await guesser.say("000000" if code != "000000" else "111111")
+    assert "bloqueada" in reply and "a partir de las 10:15 (hora de Ecuador)" not in reply
+    assert "a partir de las 11:00 (hora de Ecuador)" in reply
+    locked = await holder.say(code)  # the right code, but the RUC is locked
+    assert "bloqueada" in locked and "a partir de las 11:00" in locked and "vinculado" not in locked
+    assert "Hablar con un asesor" in holder.last.replies[0].options
+    third = Chat(database, knowledge, clock, user="guesser-3")
+    assert "a partir de las 11:00" in await _ask_code(third)  # no new code either
+    assert len(await _mails(database)) == 3
+    clock.now += dt.timedelta(hours=1, seconds=1)
+    assert "vinculado a Comercial Andina" in (await _link(holder, database))
+
+
+async def test_wrong_codes_left_are_the_fewest_the_chat_or_the_ruc_allow(world) -> None:  # type: ignore[no-untyped-def]
+    database, knowledge, clock, _ = world
+    for name, tries in (("first", 5), ("second", 3)):  # 8 of the RUC's 10 an hour
+        chat = Chat(database, knowledge, clock, user=name)
+        await _ask_code(chat, STRANGER_RUC)
+        for _ in range(tries):
+            await chat.say("123456")
+    third = Chat(database, knowledge, clock, user="third")
+    await _ask_code(third, STRANGER_RUC)
+    assert "Le quedan 1 intento" in await third.say("123456")  # the chat alone would allow 4
+    locked = await third.say("123456")
+    assert "bloqueada" in locked and "a partir de las 11:00 (hora de Ecuador)" in locked
+
+
+async def test_concurrent_chats_share_the_ruc_limit(world) -> None:  # type: ignore[no-untyped-def]
+    """Six chats ask at the same instant (PostgreSQL: on separate connections): still 3 mails."""
+    database, knowledge, clock, _ = world
+    chats = [Chat(database, knowledge, clock, user=f"race-{n}") for n in range(6)]
+    for chat in chats:
+        await chat.say("cuanto debo")
+    replies = await asyncio.gather(*(chat.say(CUSTOMER_RUC) for chat in chats))
+    assert sum("m***@andina.ec" in reply for reply in replies) == 3
+    assert len(await _mails(database)) == 3
+
+
+# --- an unknown RUC looks like a customer's (issue 10, item 3) ---------------------------------
+
+
+def _valid_rucs(count: int) -> list[str]:
+    """Natural persons' RUCs (a cédula + 001) with a right check digit, none a customer."""
+    from stdnum.ec import ruc as ruc_number
+
+    rucs = []
+    for n in range(count):
+        first9 = f"{1 + n % 24:02d}{n % 6}{(n * 7919) % 1_000_000:06d}"
+        rucs.append(next(r for d in range(10) if ruc_number.is_valid(r := f"{first9}{d}001")))
+    return rucs
+
+
+async def test_unknown_rucs_get_masks_shaped_and_spread_like_customers(world) -> None:  # type: ignore[no-untyped-def]
+    """Decoys were always a free-mail domain, while customers show their company's: the domain
+    alone told them apart. Now they mix company-looking and free-mail domains, stable per RUC."""
+    from bot.domain.masking import FREE_MAIL
+
+    database, _, clock, _ = world
+    free_mail = {domain for domain, _ in FREE_MAIL}
+    rucs = _valid_rucs(80)
+    async with sessionmaker(database).begin() as session:
+        conversation = ConversationRow(
+            channel="webchat", external_user_id="x" * 32, created_at=clock.now, updated_at=clock.now
+        )
+        session.add(conversation)
+        await session.flush()
+        accounts = SqlAccounts(session, b"test-key", NOTIFIER)
+        masks = [(await accounts.start_verification(conversation.id, ruc, clock.now)).masked_email for ruc in rucs]
+        again = (
+            await SqlAccounts(session, b"test-key", NOTIFIER).start_verification(conversation.id, rucs[0], clock.now)
+        ).masked_email
+    assert all(m is not None and re.fullmatch(r"[a-z]\*\*\*@[a-z0-9-]+(\.[a-z]{2,})+", m) for m in masks), masks
+    domains = [str(m).partition("@")[2] for m in masks]
+    company = [d for d in domains if d not in free_mail]
+    assert 0.45 <= len(company) / len(domains) <= 0.75, domains  # about 60 % company domains
+    assert len(set(company)) >= 0.8 * len(company)  # many different companies, not a few tells
+    assert any(d.endswith(".ec") for d in company) and any(d.endswith(".com") for d in company)
+    assert again == masks[0]  # the same RUC always shows the same address, as a customer's does
+
+
+async def test_an_unknown_ruc_costs_the_same_database_work_as_a_customer(world) -> None:  # type: ignore[no-untyped-def]
+    """The answer's timing followed the work: a customer's code was written to the outbox, a
+    stranger's was not. Now both run the same statements (the stranger's mail is rolled back)."""
+    from sqlalchemy import event
+
+    database, knowledge, clock, _ = world
+    statements: list[str] = []
+
+    def record(conn, cursor, statement, parameters, context, executemany) -> None:  # type: ignore[no-untyped-def]
+        statements.append(statement)
+
+    work, replies = {}, {}
+    event.listen(database.sync_engine, "before_cursor_execute", record)
+    try:
+        for ruc in (CUSTOMER_RUC, STRANGER_RUC):
+            chat = Chat(database, knowledge, clock, user=f"timing-{ruc}")
+            await chat.say("cuanto debo")
+            statements.clear()
+            replies[ruc] = await chat.say(ruc)
+            work[ruc] = _shape(statements)
+    finally:
+        event.remove(database.sync_engine, "before_cursor_execute", record)
+    assert ("INSERT", "outbox") in work[CUSTOMER_RUC]
+    assert work[STRANGER_RUC] == work[CUSTOMER_RUC]
+    assert _template(replies[STRANGER_RUC], STRANGER_RUC) == _template(replies[CUSTOMER_RUC], CUSTOMER_RUC)
+    assert len(await _mails(database)) == 1  # the stranger's mail left no row
+
+
+def _shape(statements: list[str]) -> list[tuple[str, str]]:
+    """(verb, table) of each statement; savepoint bookkeeping is named once, whichever way it ends."""
+    shaped = []
+    for statement in statements:
+        words = statement.split()
+        verb = words[0].upper()
+        if verb in ("RELEASE", "ROLLBACK"):
+            shaped.append(("END", "savepoint"))
+            continue
+        match = re.search(r'\b(?:FROM|INTO|UPDATE)\s+"?(\w+)', statement, re.IGNORECASE)
+        shaped.append((verb, match.group(1) if match else ""))
+    return shaped
+
+
+def _template(reply: str, ruc: str) -> str:
+    return re.sub(r"[a-z]\*\*\*@[a-z0-9.-]+?(?=\. )", "MASK", reply.replace(ruc, "RUC"))

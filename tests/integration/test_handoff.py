@@ -31,6 +31,7 @@ from tests.factories import (
     add_support_world,
     full_app,
     link_chat,
+    session_id,
 )
 
 pytestmark = pytest.mark.postgres
@@ -67,7 +68,7 @@ async def advisor(app, email: str, password: str = PASSWORD) -> httpx.AsyncClien
 
 
 async def say(http: httpx.AsyncClient, text: str, session: str = "maria") -> dict:  # type: ignore[type-arg]
-    response = await http.post("/api/chat", json={"session_id": session, "text": text})
+    response = await http.post("/api/chat", json={"session_id": session_id(session), "text": text})
     assert response.status_code == 200, response.text
     return response.json()  # type: ignore[no-any-return]
 
@@ -80,8 +81,8 @@ async def only_handoff(database: AsyncEngine) -> HandoffRow:
 async def test_handoff_claim_reply_close_and_back_to_the_bot(
     app, customer: httpx.AsyncClient, database: AsyncEngine
 ) -> None:  # type: ignore[no-untyped-def]
-    await link_chat(database, "maria", PYME_RUC)
-    start = await customer.get("/api/chat/updates", params={"session_id": "maria"})
+    await link_chat(database, session_id("maria"), PYME_RUC)
+    start = await customer.get("/api/chat/updates", params={"session_id": session_id("maria")})
     cursor = start.json()["cursor"]
 
     asked = await say(customer, "quiero hablar con un asesor")
@@ -112,7 +113,9 @@ async def test_handoff_claim_reply_close_and_back_to_the_bot(
     assert detail["customer"]["remaining_minutes"] == 120 and detail["customer"]["plan"] == "Pyme"
     assert detail["suggestions"], "the knowledge base has articles about the last question"
 
-    pushed = (await customer.get("/api/chat/updates", params={"session_id": "maria", "after": cursor})).json()
+    pushed = (
+        await customer.get("/api/chat/updates", params={"session_id": session_id("maria"), "after": cursor})
+    ).json()
     assert [m["text"] for m in pushed["messages"]][-1] == "Sí, la reviso ahora."
     assert pushed["handoff"] == "active"
 
@@ -120,7 +123,9 @@ async def test_handoff_claim_reply_close_and_back_to_the_bot(
         f"/console/api/handoffs/{handoff_id}/close", json={"minutes": 25, "topic": "Firma electrónica"}
     )
     assert closed.status_code == 200 and closed.json() == {"minutes": 25, "charged": None, "logged": True}
-    after = (await customer.get("/api/chat/updates", params={"session_id": "maria", "after": pushed["cursor"]})).json()
+    after = (
+        await customer.get("/api/chat/updates", params={"session_id": session_id("maria"), "after": pushed["cursor"]})
+    ).json()
     assert after["handoff"] is None and "finalizó la atención" in after["messages"][-1]["text"]
 
     async with sessionmaker(database)() as session:
@@ -134,7 +139,7 @@ async def test_handoff_claim_reply_close_and_back_to_the_bot(
 async def test_no_hours_left_asks_for_the_price_first_and_charges_per_started_hour(
     app, customer: httpx.AsyncClient, database: AsyncEngine
 ) -> None:  # type: ignore[no-untyped-def]
-    await link_chat(database, "luis", NO_HOURS_RUC)
+    await link_chat(database, session_id("luis"), NO_HOURS_RUC)
     offer = await say(customer, "Hablar con un asesor", session="luis")
     assert offer["handoff"] is False
     price = offer["replies"][0]["text"]
@@ -162,7 +167,7 @@ async def test_no_hours_left_asks_for_the_price_first_and_charges_per_started_ho
 
 
 async def test_declining_the_price_joins_no_queue(app, customer: httpx.AsyncClient, database: AsyncEngine) -> None:  # type: ignore[no-untyped-def]
-    await link_chat(database, "luis", NO_HOURS_RUC)
+    await link_chat(database, session_id("luis"), NO_HOURS_RUC)
     await say(customer, "quiero hablar con un asesor", session="luis")
     declined = await say(customer, "no, gracias", session="luis")
     assert "no le comunico" in declined["replies"][0]["text"]
@@ -200,7 +205,7 @@ async def test_two_advisors_claim_at_once_and_exactly_one_wins(
 async def test_an_advisor_of_another_distributor_cannot_see_or_touch_the_conversation(
     app, customer: httpx.AsyncClient, database: AsyncEngine
 ) -> None:  # type: ignore[no-untyped-def]
-    await link_chat(database, "maria", PYME_RUC)
+    await link_chat(database, session_id("maria"), PYME_RUC)
     await say(customer, "quiero hablar con un asesor")
     handoff = await only_handoff(database)
     carla = await advisor(app, "carla@costa.ec")
@@ -335,11 +340,11 @@ async def test_the_offer_after_two_misses_records_the_unanswered_question(
 async def test_the_console_lists_training_sign_ups_naming_only_own_customers(
     app, customer: httpx.AsyncClient, database: AsyncEngine
 ) -> None:  # type: ignore[no-untyped-def]
-    await link_chat(database, "maria", PYME_RUC)  # a customer of Distribuidora Sierra
-    for session_id in ("maria", "anon"):
-        listed = await say(customer, "capacitaciones del lunes", session=session_id)
+    await link_chat(database, session_id("maria"), PYME_RUC)  # a customer of Distribuidora Sierra
+    for name in ("maria", "anon"):
+        listed = await say(customer, "capacitaciones del lunes", session=name)
         assert listed["replies"][0]["options"], listed
-        assert "Quedó inscrito" in (await say(customer, "1", session=session_id))["replies"][0]["text"]
+        assert "Quedó inscrito" in (await say(customer, "1", session=name))["replies"][0]["text"]
     andrea = await advisor(app, "andrea@sierra.ec")
     page = (await andrea.get("/console/trainings")).text
     assert "lunes 30 de noviembre, 15:00-16:00" in page

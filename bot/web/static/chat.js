@@ -10,11 +10,24 @@
   const status = document.getElementById("status");
   const URL_PATTERN = /(https?:\/\/[^\s)]+|www\.[a-z0-9.-]+\.[a-z]{2,}[^\s)]*)/gi;
 
+  // The session id is the chat's only credential (whoever knows it reads the conversation), so
+  // it is 128 bits from the browser's cryptographic generator, as 32 hex characters. An id kept
+  // by an older version of this page that the server no longer accepts (shorter than 32
+  // characters) is replaced: that conversation cannot be continued safely anyway.
+  const SESSION_KEY = "perseo-session";
+  const VALID_SESSION = /^[A-Za-z0-9_.:-]{32,128}$/;
+
+  function newSessionId() {
+    const bytes = new Uint8Array(16);
+    crypto.getRandomValues(bytes);
+    return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+  }
+
   function sessionId() {
-    let id = localStorage.getItem("perseo-session");
-    if (!id) {
-      id = (crypto.randomUUID ? crypto.randomUUID() : String(Date.now()) + Math.random().toString(16).slice(2));
-      localStorage.setItem("perseo-session", id);
+    let id = localStorage.getItem(SESSION_KEY);
+    if (!id || !VALID_SESSION.test(id)) {
+      id = newSessionId();
+      localStorage.setItem(SESSION_KEY, id);
     }
     return id;
   }
@@ -77,6 +90,12 @@
         headers: { "Content-Type": "application/json" },
         body: JSON.stringify(payload),
       });
+      if (response.status === 429) {
+        // Too many messages from this connection: the server says, in Spanish, how long to wait.
+        const body = await response.json().catch(() => ({}));
+        status.textContent = typeof body.detail === "string" ? body.detail : "Espere unos segundos y vuelva a intentarlo.";
+        return;
+      }
       if (!response.ok) throw new Error("HTTP " + response.status);
       const data = await response.json();
       for (const reply of data.replies) addMessage("bot", reply.text, reply.options);
