@@ -13,13 +13,14 @@ from pydantic import BaseModel, ConfigDict, Field
 from bot.engine import Engine
 from bot.handlers.common import TOPIC_OPTIONS
 from bot.messages import Attachment, Message
+from bot.web.validation import MAX_ID, StrictJsonRoute
 
 CHANNEL = "webchat"
 MAX_TEXT_CHARS = 100_000  # beyond this the API answers 422; the bot politely caps far below
 
 WELCOME = "¡Hola! Soy el asistente virtual de Perseo WEB. ¿En qué le puedo ayudar?"
 
-router = APIRouter()
+router = APIRouter(route_class=StrictJsonRoute)
 
 
 class AttachmentIn(BaseModel):
@@ -94,7 +95,9 @@ async def chat(body: ChatIn, request: Request) -> ChatOut:
 async def updates(
     request: Request,
     session_id: str = Query(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9_.:-]+$"),
-    after: int | None = Query(None, ge=0, description="The cursor of the previous call; omit it on the first."),
+    after: int | None = Query(
+        None, ge=0, le=MAX_ID, description="The cursor of the previous call; omit it on the first."
+    ),
 ) -> UpdatesOut:
     """What an advisor wrote to this chat since `after` (the web chat polls this during a handoff)."""
     from bot.services.handoffs import pushed_since
