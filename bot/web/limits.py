@@ -32,11 +32,8 @@ ROUTE_LIMITS: tuple[tuple[str, int], ...] = (
 
 def limit_for(path: str) -> int:
     """The body limit of the route at `path` (the default for any route not listed)."""
-    best, limit = -1, DEFAULT_BODY_BYTES
-    for prefix, bytes_ in ROUTE_LIMITS:
-        if (path == prefix or path.startswith(prefix if prefix.endswith("/") else prefix + "/")) and len(prefix) > best:
-            best, limit = len(prefix), bytes_
-    return limit
+    matching = [(len(p), limit) for p, limit in ROUTE_LIMITS if path == p or path.startswith(p.rstrip("/") + "/")]
+    return max(matching)[1] if matching else DEFAULT_BODY_BYTES
 
 
 class BodyTooLarge(HTTPException):

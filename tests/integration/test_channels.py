@@ -234,8 +234,8 @@ async def test_polling_answers_and_acknowledges_updates(wired, tg: FakeTelegram)
     tg.updates.append(tg_update(60, "formas de pago", chat_id=301))
     stop = asyncio.Event()
     poller = asyncio.create_task(messaging.telegram.poll(stop))
-    for _ in range(100):
-        if tg.sent(301):
+    for _ in range(200):  # until answered and confirmed (the next getUpdates carries the offset)
+        if tg.sent(301) and any(c.method == "getUpdates" and c.params.get("offset") == 61 for c in tg.calls):
             break
         await asyncio.sleep(0.05)
     stop.set()
