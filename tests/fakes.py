@@ -36,6 +36,7 @@ class FakeTelegram:
     script: dict[str, deque[tuple[int, dict[str, Any]]]] = field(default_factory=lambda: defaultdict(deque))
     updates: deque[dict[str, Any]] = field(default_factory=deque)
     files: dict[str, bytes] = field(default_factory=dict)
+    gone: set[str] = field(default_factory=set)  # file ids whose getFile fails (expired, too big)
     next_id: int = 1000
 
     def sent(self, chat_id: int | str | None = None) -> list[Call]:
@@ -83,6 +84,10 @@ class FakeTelegram:
             return _ok(batch)
         if method == "getFile":
             file_id = str(params["file_id"])
+            if file_id in self.gone:
+                return JSONResponse(
+                    {"ok": False, "error_code": 400, "description": "Bad Request: file is too big"}, status_code=400
+                )
             return _ok({"file_id": file_id, "file_unique_id": file_id, "file_path": f"documents/{file_id}"})
         return _ok(True)  # setWebhook, deleteWebhook, answerCallbackQuery...
 

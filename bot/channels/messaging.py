@@ -51,12 +51,16 @@ class Messaging:
             if channel is None:
                 continue
             for event_id, payload in await unprocessed(channel.sessions, name, now):
-                if not (await claim_event(channel.sessions, name, event_id, payload, now)).mine:
-                    continue  # another replica took it
-                if name == "whatsapp":
-                    await self.whatsapp.process(payload)  # type: ignore[union-attr]
-                else:
-                    await self.telegram.handle_claimed(payload)  # type: ignore[union-attr]
+                try:
+                    if not (await claim_event(channel.sessions, name, event_id, payload, now)).mine:
+                        continue  # another replica took it, or it was given up (dead) just now
+                    if name == "whatsapp":
+                        await self.whatsapp.process(payload)  # type: ignore[union-attr]
+                    else:
+                        await self.telegram.handle_claimed(payload)  # type: ignore[union-attr]
+                except Exception:  # one update's trouble must not stop the others' recovery
+                    log.exception("recovering %s update %s failed", name, event_id)
+                    continue
                 done += 1
         return done
 

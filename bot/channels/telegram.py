@@ -13,7 +13,6 @@ import asyncio
 import contextlib
 import datetime as dt
 import hmac
-import json
 import logging
 import warnings
 from collections.abc import Awaitable, Callable
@@ -22,14 +21,26 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
-from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Update
+from pydantic import ValidationError
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError, TimedOut
 from telegram.request import HTTPXRequest
 from telegram.warnings import PTBDeprecationWarning
 
-from bot.channels.events import Claim, claim_event, mark_processed, tapped_option
+from bot.channels.events import (
+    Claim,
+    claim_event,
+    event_key,
+    mark_processed,
+    mark_unusable,
+    record_failure,
+    tapped_option,
+)
 from bot.channels.pacing import Pacer
+from bot.channels.shapes import TgUpdate, telegram_id, why
 from bot.messages import Attachment, Message, Reply
+from bot.safetext import printable
+from bot.web import safejson
 from scheduler.delivery import Delivered, DeliveryResult, RetryLater, Undeliverable
 
 # PTB 22 warns about its own int-or-timedelta `retry_after` while building the error; we read
@@ -46,6 +57,7 @@ UNSUPPORTED = (
     "Por ahora leo mensajes de texto, fotos y documentos (por ejemplo, el comprobante de un pago en PDF). "
     "Escríbame su consulta, por favor."
 )
+DOWNLOAD_FAILED = "No pude descargar el archivo. Envíelo otra vez, por favor, o como una foto más liviana."
 
 
 def _seconds(exc: RetryAfter) -> float:
@@ -109,14 +121,15 @@ class Incoming:
     callback_id: str | None = None
 
 
-async def read_update(client: TelegramClient, update: Update, sessions: Any, now: dt.datetime) -> Incoming | None:
+async def read_update(client: TelegramClient, update: TgUpdate, sessions: Any, now: dt.datetime) -> Incoming | None:
     """None: nothing to answer (an edit, our own message, a group chat not talking to us)."""
     if update.callback_query is not None:
         query = update.callback_query
         chat = query.message.chat if query.message else None
-        if chat is None or not (query.data or "").startswith("o:") or not query.data[2:].isdigit():
+        data = query.data or ""
+        if chat is None or not data.startswith("o:") or not data[2:].isdigit():
             return None
-        text = await tapped_option(sessions, CHANNEL, str(chat.id), int(query.data[2:]))
+        text = await tapped_option(sessions, CHANNEL, str(chat.id), int(data[2:]))
         if text is None:
             return Incoming(
                 str(chat.id),
@@ -142,17 +155,31 @@ async def read_update(client: TelegramClient, update: Update, sessions: Any, now
         largest = msg.photo[-1]
         if (largest.file_size or 0) > MAX_FILE_BYTES:
             return Incoming(chat_id, group, None, "La foto supera 10 MB. Envíe una más liviana, por favor.")
-        attachments = (Attachment("foto.jpg", "image/jpeg", await client.download(largest.file_id)),)
+        data = await _download(client, largest.file_id)
+        if data is None:
+            return Incoming(chat_id, group, None, DOWNLOAD_FAILED)
+        attachments = (Attachment("foto.jpg", "image/jpeg", data),)
     elif msg.document:
         document = msg.document
         if (document.file_size or 0) > MAX_FILE_BYTES:
             return Incoming(chat_id, group, None, "El archivo supera 10 MB. Envíe el PDF o una foto más liviana.")
-        data = await client.download(document.file_id)
+        data = await _download(client, document.file_id)
+        if data is None:
+            return Incoming(chat_id, group, None, DOWNLOAD_FAILED)
         attachments = (Attachment(document.file_name or "documento", document.mime_type or "", data),)
     elif not text:  # stickers, voice notes, video, location...
         return Incoming(chat_id, group, None, UNSUPPORTED)
     message = Message(CHANNEL, chat_id, text, now, external_id=str(msg.message_id), attachments=attachments)
     return Incoming(chat_id, group, message)
+
+
+async def _download(client: TelegramClient, file_id: str) -> bytes | None:
+    """The file's bytes, or None when Telegram would not give them (the customer is told)."""
+    try:
+        return await client.download(file_id)
+    except (TelegramError, OSError, RuntimeError, ValueError) as exc:
+        log.warning("telegram file %s: %s", printable(file_id, 80), exc)
+        return None
 
 
 def _addressed(client: TelegramClient, msg: Any, text: str) -> bool:
@@ -186,33 +213,46 @@ class TelegramChannel:
         self.handle = handle
         self.clock = clock
 
-    async def process(self, payload: dict[str, Any]) -> str:
+    async def process(self, payload: Any) -> str:
         """Handle one update (once); returns what happened, for logs and tests."""
-        update_id = payload.get("update_id")
-        if not isinstance(update_id, int):
-            return "ignored: no update_id"
         now = self.clock()
-        claim = await claim_event(self.sessions, CHANNEL, str(update_id), payload, now)
+        try:
+            TgUpdate.model_validate(payload)
+        except ValidationError as exc:
+            return await self._unusable(payload, why(exc))
+        update_id = str(payload["update_id"])
+        claim = await claim_event(self.sessions, CHANNEL, update_id, payload, now)
         if not claim.mine:
-            return "duplicate" if claim == Claim.DONE else "busy"
+            return {Claim.DONE: "duplicate", Claim.DEAD: "dead"}.get(claim, "busy")
         return await self.handle_claimed(payload)
 
+    async def _unusable(self, payload: Any, reason: str) -> str:
+        event_id = telegram_id(payload) or event_key(payload)
+        await mark_unusable(self.sessions, CHANNEL, event_id, payload, reason, self.clock())
+        log.warning("telegram update %s is unusable: %s", event_id, reason)
+        return f"ignored: unusable ({reason})"
+
     async def handle_claimed(self, payload: dict[str, Any]) -> str:
-        """Answer an update this process has claimed, then mark it done."""
-        update_id, now = payload["update_id"], self.clock()
+        """Answer an update this process has claimed, then mark it done. A failure is
+        recorded (and retried by the recovery sweep until it is given up), never raised."""
         try:
-            update = Update.de_json(payload, self.client.bot)
-        except (TelegramError, KeyError, TypeError, ValueError) as exc:
-            await mark_processed(self.sessions, CHANNEL, str(update_id), now)
-            return f"ignored: unreadable update ({type(exc).__name__})"
-        incoming = await read_update(self.client, update, self.sessions, now)
-        if incoming is not None:
-            if incoming.callback_id:
-                with contextlib.suppress(TelegramError):  # only the button's spinner; the answer still goes out
-                    await self.client.bot.answer_callback_query(incoming.callback_id)
-            replies = await self.handle(incoming.message) if incoming.message else (Reply(incoming.direct or ""),)
-            await self.deliver(incoming.chat_id, replies, group=incoming.group)
-        await mark_processed(self.sessions, CHANNEL, str(update_id), now)
+            update = TgUpdate.model_validate(payload)
+        except ValidationError as exc:  # stored before this check existed
+            return await self._unusable(payload, why(exc))
+        update_id, now = str(update.update_id), self.clock()
+        try:
+            incoming = await read_update(self.client, update, self.sessions, now)
+            if incoming is not None:
+                if incoming.callback_id:
+                    with contextlib.suppress(TelegramError):  # only the button's spinner; the answer still goes out
+                        await self.client.bot.answer_callback_query(incoming.callback_id)
+                replies = await self.handle(incoming.message) if incoming.message else (Reply(incoming.direct or ""),)
+                await self.deliver(incoming.chat_id, replies, group=incoming.group)
+        except Exception as exc:  # stored: the sweep retries it, a poison one is given up
+            log.exception("telegram update %s failed", update_id)
+            dead = await record_failure(self.sessions, CHANNEL, update_id, f"{type(exc).__name__}: {exc}", now)
+            return "dead" if dead else "failed: will be retried"
+        await mark_processed(self.sessions, CHANNEL, update_id, now)
         return "handled" if incoming else "ignored"
 
     async def deliver(self, chat_id: str, replies: tuple[Reply, ...], *, group: bool) -> None:
@@ -254,12 +294,12 @@ async def webhook(request: Request) -> JSONResponse:
     given = request.headers.get("x-telegram-bot-api-secret-token", "")
     if not hmac.compare_digest(given.encode(), secret.encode()):
         return JSONResponse({"detail": "wrong secret token"}, status_code=403)
+    body = await request.body()
     try:
-        payload = json.loads(await request.body())
-    except ValueError:  # 2xx: Telegram would resend a refused body forever
-        return JSONResponse({"status": "ignored: not JSON"})
-    if not isinstance(payload, dict):
-        return JSONResponse({"status": "ignored: not an update"})
+        payload = safejson.clean(safejson.loads(body))
+    except safejson.BadJson as exc:  # 2xx: Telegram would resend a refused body forever
+        await mark_unusable(channel.sessions, CHANNEL, event_key(body), None, exc.reason, channel.clock())
+        return JSONResponse({"status": f"ignored: unusable ({exc.reason})"})
     status = await channel.process(payload)
     if status == "busy":  # another process is handling this update right now: let Telegram retry later
         return JSONResponse({"status": status}, status_code=503)

@@ -23,6 +23,7 @@ from bot.handlers.common import TOPIC_OPTIONS
 from bot.messages import Attachment, Message
 from bot.web.client_address import client_address
 from bot.web.throttle import retry_after_seconds
+from bot.web.validation import MAX_ID, StrictJsonRoute
 
 CHANNEL = "webchat"
 MAX_TEXT_CHARS = 100_000  # beyond this the API answers 422; the bot politely caps far below
@@ -45,7 +46,7 @@ SessionId = Annotated[str, AfterValidator(_unguessable)]
 
 WELCOME = "¡Hola! Soy el asistente virtual de Perseo WEB. ¿En qué le puedo ayudar?"
 
-router = APIRouter()
+router = APIRouter(route_class=StrictJsonRoute)
 
 
 class AttachmentIn(BaseModel):
@@ -134,7 +135,9 @@ async def chat(body: ChatIn, request: Request) -> ChatOut:
 async def updates(
     request: Request,
     session_id: Annotated[SessionId, Query(max_length=128, pattern=SESSION_ID_PATTERN)],
-    after: int | None = Query(None, ge=0, description="The cursor of the previous call; omit it on the first."),
+    after: int | None = Query(
+        None, ge=0, le=MAX_ID, description="The cursor of the previous call; omit it on the first."
+    ),
 ) -> UpdatesOut:
     """What an advisor wrote to this chat since `after` (the web chat polls this during a handoff)."""
     from bot.services.handoffs import pushed_since

@@ -16,7 +16,6 @@ import asyncio
 import datetime as dt
 import hashlib
 import hmac
-import json
 import logging
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
@@ -28,13 +27,23 @@ import phonenumbers
 import yaml
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, PlainTextResponse
+from pydantic import ValidationError
 from sqlalchemy import update
 
-from bot.channels.events import claim_event, mark_processed, tapped_option
+from bot.channels.events import (
+    claim_event,
+    event_key,
+    mark_processed,
+    mark_unusable,
+    record_failure,
+    tapped_option,
+)
 from bot.channels.outbound import OUTSIDE_WINDOW
 from bot.channels.pacing import Pacer
+from bot.channels.shapes import WaChoice, WaMedia, WaMessage, WaPayload, WaStatus, WaValue, whatsapp_id, why
 from bot.messages import Attachment, Message, Reply
 from bot.persistence.tables import ConversationRow, OutboxRow
+from bot.web import safejson
 from scheduler.delivery import Delivered, DeliveryResult, RetryLater, Undeliverable
 
 CHANNEL = "whatsapp"
@@ -181,7 +190,7 @@ class WhatsAppClient:
                 return None
             content = await self.http.get(str(info["url"]))
             content.raise_for_status()
-        except (httpx.HTTPError, KeyError, ValueError) as exc:
+        except (httpx.HTTPError, KeyError, ValueError, TypeError, AttributeError) as exc:
             log.warning("whatsapp media %s: %s", media_id, exc)
             return None
         return content.content[: MAX_FILE_BYTES + 1], str(info.get("mime_type") or "")
@@ -219,17 +228,27 @@ class WhatsAppChannel:
         self.clock = clock
         self.tasks: set[asyncio.Task[None]] = set()
 
-    async def receive(self, payload: dict[str, Any]) -> dict[str, int]:
-        """Store every new message and record statuses; processing happens after the reply."""
-        counts = {"messages": 0, "duplicates": 0, "statuses": 0}
+    async def receive(self, payload: Any) -> dict[str, Any]:
+        """Store every new message and record statuses; processing happens after the reply.
+        Anything of a shape the bot cannot use is recorded as unusable and acknowledged."""
+        counts: dict[str, Any] = {"messages": 0, "duplicates": 0, "statuses": 0, "unusable": 0}
         now = self.clock()
-        for entry in payload.get("entry") or []:
-            for change in (entry or {}).get("changes") or []:
-                value = (change or {}).get("value") or {}
-                for status in value.get("statuses") or []:
+        try:
+            shaped = WaPayload.model_validate(payload)
+        except ValidationError as exc:
+            await self._unusable(event_key(payload), payload, why(exc), now)
+            return {"status": f"ignored: unusable ({why(exc)})", **counts}
+        for entry in shaped.entry or []:
+            for change in entry.changes or []:
+                value = change.value or WaValue()
+                for status in value.statuses or []:
                     counts["statuses"] += await self._status(status)
-                for message in value.get("messages") or []:
-                    if not isinstance(message, dict) or not message.get("id") or not message.get("from"):
+                for message in value.messages or []:
+                    try:
+                        WaMessage.model_validate(message)
+                    except ValidationError as exc:
+                        event_id = whatsapp_id(message) or event_key(message)
+                        counts["unusable"] += await self._unusable(event_id, message, why(exc), now)
                         continue
                     if (await claim_event(self.sessions, CHANNEL, str(message["id"]), message, now)).mine:
                         counts["messages"] += 1
@@ -238,56 +257,70 @@ class WhatsAppChannel:
                         task.add_done_callback(self.tasks.discard)
                     else:
                         counts["duplicates"] += 1
-        return counts
+        return {"status": "accepted", **counts}
 
-    async def _status(self, status: Any) -> int:
-        if not isinstance(status, dict) or not status.get("id") or status.get("status") not in (
-            "sent", "delivered", "read", "failed"
-        ):  # fmt: skip
+    async def _unusable(self, event_id: str, payload: Any, reason: str, now: dt.datetime) -> int:
+        recorded = await mark_unusable(self.sessions, CHANNEL, event_id, payload, reason, now)
+        log.warning("whatsapp update %s is unusable: %s", event_id, reason)
+        return int(recorded)
+
+    async def _status(self, raw: Any) -> int:
+        try:
+            status = WaStatus.model_validate(raw)
+        except ValidationError:
+            return 0
+        if status.status not in ("sent", "delivered", "read", "failed"):
             return 0
         async with self.sessions.begin() as session:
             result = await session.execute(
                 update(OutboxRow)
-                .where(OutboxRow.external_id == str(status["id"]))
-                .values(channel_status=status["status"], channel_status_at=self.clock())
+                .where(OutboxRow.external_id == status.id)
+                .values(channel_status=status.status, channel_status_at=self.clock())
             )
         return int(result.rowcount)  # type: ignore[attr-defined]
 
-    async def process(self, message: dict[str, Any]) -> None:
-        user_id = e164(str(message["from"]))
+    async def process(self, raw: dict[str, Any]) -> None:
+        """Answer a stored message, then mark it done. A failure is recorded (and retried by the
+        recovery sweep until it is given up), never raised: this runs after the webhook answered."""
         now = self.clock()
+        try:
+            message = WaMessage.model_validate(raw)
+        except ValidationError as exc:  # stored before this check existed
+            await self._unusable(whatsapp_id(raw) or event_key(raw), raw, why(exc), now)
+            return
+        user_id = e164(message.from_)
         try:
             text, attachments, direct = await self._read(user_id, message)
             if direct is not None:
                 replies: tuple[Reply, ...] = (Reply(direct),)
             else:
                 replies = await self.handle(
-                    Message(CHANNEL, user_id, text, now, external_id=str(message["id"]), attachments=attachments)
+                    Message(CHANNEL, user_id, text, now, external_id=message.id, attachments=attachments)
                 )
             await self.deliver(user_id, replies)
-        except Exception:  # stored: a later sweep (or Meta's retry) processes it again
-            log.exception("whatsapp message %s failed", message.get("id"))
+        except Exception as exc:  # stored: the recovery sweep retries it, a poison one is given up
+            log.exception("whatsapp message %s failed", message.id)
+            await record_failure(self.sessions, CHANNEL, message.id, f"{type(exc).__name__}: {exc}", now)
             return
-        await mark_processed(self.sessions, CHANNEL, str(message["id"]), now)
+        await mark_processed(self.sessions, CHANNEL, message.id, now)
 
-    async def _read(self, user_id: str, message: dict[str, Any]) -> tuple[str, tuple[Attachment, ...], str | None]:
-        kind = message.get("type")
+    async def _read(self, user_id: str, message: WaMessage) -> tuple[str, tuple[Attachment, ...], str | None]:
+        kind = message.type
         if kind == "text":
-            return str((message.get("text") or {}).get("body") or ""), (), None
+            return (message.text.body if message.text else ""), (), None
         if kind == "interactive":
-            picked = message.get("interactive") or {}
-            choice = picked.get("button_reply") or picked.get("list_reply") or {}
-            chosen = str(choice.get("id") or "")
-            if chosen.startswith("o:") and chosen[2:].isdigit():
-                text = await tapped_option(self.sessions, CHANNEL, user_id, int(chosen[2:]))
+            picked = message.interactive
+            choice = (picked.button_reply or picked.list_reply if picked else None) or WaChoice()
+            if choice.id.startswith("o:") and choice.id[2:].isdigit():
+                text = await tapped_option(self.sessions, CHANNEL, user_id, int(choice.id[2:]))
                 if text is not None:
                     return text, (), None
-            return str(choice.get("title") or ""), (), None
+            return choice.title, (), None
         if kind == "button":  # a quick reply on a template
-            return str((message.get("button") or {}).get("text") or ""), (), None
+            return (message.button.text if message.button else ""), (), None
         if kind in ("image", "document"):
-            media = message.get(kind) or {}
-            downloaded = await self.client.download(str(media.get("id") or ""))
+            media = (message.image if kind == "image" else message.document) or WaMedia()
+            downloaded = await self.client.download(media.id) if media.id else None
             if downloaded is None:
                 return (
                     "",
@@ -295,12 +328,8 @@ class WhatsAppChannel:
                     "No pude descargar el archivo (¿supera 10 MB?). Envíelo otra vez o como foto más liviana.",
                 )
             data, mime = downloaded
-            name = str(media.get("filename") or ("foto.jpg" if kind == "image" else "documento"))
-            return (
-                str(media.get("caption") or ""),
-                (Attachment(name, mime or str(media.get("mime_type") or ""), data),),
-                None,
-            )
+            name = media.filename or ("foto.jpg" if kind == "image" else "documento")
+            return media.caption or "", (Attachment(name, mime or media.mime_type or "", data),), None
         return "", (), UNSUPPORTED
 
     async def deliver(self, user_id: str, replies: tuple[Reply, ...]) -> None:
@@ -337,9 +366,8 @@ async def receive(request: Request) -> JSONResponse:
     if not signature_ok(secret, body, request.headers.get("x-hub-signature-256", "")):
         return JSONResponse({"detail": "bad or missing X-Hub-Signature-256"}, status_code=403)
     try:
-        payload = json.loads(body)
-    except ValueError:  # signed but unreadable: 2xx, or Meta resends it for days
-        return JSONResponse({"status": "ignored: not JSON"})
-    if not isinstance(payload, dict):
-        return JSONResponse({"status": "ignored: not an object"})
-    return JSONResponse({"status": "accepted", **await channel.receive(payload)})
+        payload = safejson.clean(safejson.loads(body))
+    except safejson.BadJson as exc:  # signed but unreadable: 2xx, or Meta resends it for days
+        await mark_unusable(channel.sessions, CHANNEL, event_key(body), None, exc.reason, channel.clock())
+        return JSONResponse({"status": f"ignored: unusable ({exc.reason})"})
+    return JSONResponse(await channel.receive(payload))

@@ -16,6 +16,7 @@ from bot.handoffs import Handoffs, NoHandoffs
 from bot.messages import FlowState, Message
 from bot.persistence.database import dialect_of
 from bot.persistence.tables import ConversationRow, MessageRow
+from bot.safetext import storable
 from bot.store import OpenTurn, PendingTurn, StoredInbound
 from bot.trainings import Trainings, no_trainings
 
@@ -125,8 +126,3 @@ class SqlConversationStore:
                 )
             )
         ).scalar_one()
-
-
-def storable(text: str) -> str:
-    """PostgreSQL text cannot hold NUL; keep a visible marker instead of losing the message."""
-    return text.replace("\x00", "\ufffd")

@@ -526,7 +526,12 @@ class TrainingSignupRow(Base):
 
 class ChannelEventRow(Base):
     """Every update a platform sent us, stored before it is processed: a replayed update id
-    (Telegram) or message id (WhatsApp, which retries for days) is recognised and ignored."""
+    (Telegram) or message id (WhatsApp, which retries for days) is recognised and ignored.
+
+    `status`: "new" (stored, not finished), "done", "unusable" (a payload of a shape the bot
+    cannot use: acknowledged and never processed) or "dead" (processing failed `attempts`
+    times: given up, with an alert). `reason` says why for the last two (for "new", the last
+    error). `processed_at` is when it finished, whichever way."""
 
     __tablename__ = "channel_events"
     __table_args__ = (UniqueConstraint("channel", "event_id", name="uq_channel_events_channel_event"),)
@@ -537,3 +542,6 @@ class ChannelEventRow(Base):
     payload: Mapped[dict[str, Any] | None] = mapped_column(Json, nullable=True)
     received_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
     processed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), nullable=True, index=True)
+    status: Mapped[str] = mapped_column(String(20), default="new", server_default="new")
+    reason: Mapped[str | None] = mapped_column(String(500), nullable=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")

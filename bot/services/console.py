@@ -40,6 +40,7 @@ from bot.persistence.tables import (
     MessageRow,
     PaymentReportRow,
 )
+from bot.safetext import storable
 from bot.services import chat_links
 from bot.services.advisors import Advisor
 from bot.services.hours import log_session
@@ -364,7 +365,7 @@ async def claim(session: AsyncSession, advisor: Advisor, handoff_id: int, now: d
 
 
 async def reply(session: AsyncSession, advisor: Advisor, handoff_id: int, text: str, now: dt.datetime) -> int:
-    text = text.strip()
+    text = storable(text.strip())
     if not text:
         raise ConsoleError(422, "Escriba un mensaje antes de enviar.")
     if len(text) > MAX_REPLY_CHARS:
@@ -397,7 +398,7 @@ async def close(
 ) -> dict[str, Any]:
     """End the session: the minutes come out of the customer's hours, any excess is charged
     per started hour plus IVA (at the price the customer accepted, if they were asked)."""
-    topic = topic.strip()
+    topic = storable(topic.strip())
     if not 1 <= minutes <= MAX_SESSION_MINUTES:
         raise ConsoleError(422, f"Los minutos deben estar entre 1 y {MAX_SESSION_MINUTES}.")
     if not topic or len(topic) > 300:

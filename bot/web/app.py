@@ -9,6 +9,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import FastAPI, Request, Response
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
@@ -23,10 +24,11 @@ from bot.domain.trainings import Calendar
 from bot.engine import Engine
 from bot.persistence.database import sessionmaker
 from bot.web import console
+from bot.web.limits import BodyLimit
 from bot.web.throttle import TokenBuckets
+from bot.web.validation import validation_error
 
 HERE = Path(__file__).resolve().parent
-MAX_BODY_BYTES = 15_000_000  # a 10 MB receipt, base64-encoded, fits
 
 # No inline script or style: customer text can never become code on the page.
 SECURITY_HEADERS = {
@@ -83,12 +85,11 @@ def create_app(
     app.include_router(console.router)
     app.include_router(telegram.router)
     app.include_router(whatsapp.router)
+    app.add_exception_handler(RequestValidationError, validation_error)
+    app.add_middleware(BodyLimit)  # added first: inside the headers middleware, so its 413 gets them too
 
     @app.middleware("http")
-    async def limits_and_headers(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-        length = request.headers.get("content-length")
-        if length and length.isdigit() and int(length) > MAX_BODY_BYTES:
-            return JSONResponse({"detail": f"request body over {MAX_BODY_BYTES} bytes"}, status_code=413)
+    async def throttle_and_headers(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
         refused = webchat.throttled(request) if request.method == "POST" and request.url.path == "/api/chat" else None
         response = refused or await call_next(request)
         for name, value in SECURITY_HEADERS.items():

@@ -19,9 +19,9 @@ import secrets
 import time
 from collections.abc import AsyncIterator
 from decimal import Decimal
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Form, Path, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response, StreamingResponse
 from pydantic import BaseModel, Field
 
@@ -32,6 +32,7 @@ from bot.services import advisors, console
 from bot.services.advisors import ConsoleSession, LoginRefused
 from bot.services.console import ConsoleError, Pricing
 from bot.web.client_address import client_address
+from bot.web.validation import MAX_ID, StrictJsonRoute
 
 SESSION_COOKIE = "perseo_console"
 LOGIN_COOKIE = "perseo_login"
@@ -39,7 +40,13 @@ EXPIRED = "Su sesión expiró o no es válida. Ingrese de nuevo."
 EVENTS_SECONDS = 1.0  # how often the event stream looks for changes
 EVENTS_LIFETIME = 300.0  # then the browser reconnects (and the session is checked again)
 
-router = APIRouter(prefix="/console", include_in_schema=False)
+router = APIRouter(prefix="/console", include_in_schema=False, route_class=StrictJsonRoute)
+HandoffId = Annotated[int, Path(ge=1, le=MAX_ID)]  # beyond a BIGINT the database would fail, not answer
+
+
+def _same(given: str, expected: str) -> bool:
+    """Constant-time comparison of tokens; bytes, because compare_digest refuses non-ASCII str."""
+    return hmac.compare_digest(given.encode("utf-8", "surrogatepass"), expected.encode("utf-8", "surrogatepass"))
 
 
 class ReplyIn(BaseModel):
@@ -79,7 +86,7 @@ async def _api_session(request: Request, *, changes: bool) -> ConsoleSession:
     found = await _session(request)
     if found is None:
         raise ConsoleError(401, EXPIRED)
-    if changes and not hmac.compare_digest(request.headers.get("x-csrf-token", ""), found.csrf_token):
+    if changes and not _same(request.headers.get("x-csrf-token", ""), found.csrf_token):
         raise ConsoleError(403, "Falta el token de seguridad (CSRF). Recargue la página e intente otra vez.")
     return found
 
@@ -125,7 +132,7 @@ async def login(
     password: str = Form("", max_length=1024),
     csrf: str = Form("", max_length=100),
 ) -> Response:
-    if not csrf or not hmac.compare_digest(csrf, request.cookies.get(LOGIN_COOKIE, "")):
+    if not csrf or not _same(csrf, request.cookies.get(LOGIN_COOKIE, "")):
         return _login_page(request, "El formulario caducó. Intente de nuevo.", 403, email)
     address = client_address(request, request.app.state.settings)
     try:
@@ -145,7 +152,7 @@ async def login(
 async def logout(request: Request, csrf: str = Form("", max_length=100)) -> Response:
     found = await _session(request)
     token = request.cookies.get(SESSION_COOKIE, "")
-    if found is not None and hmac.compare_digest(csrf, found.csrf_token):
+    if found is not None and _same(csrf, found.csrf_token):
         async with request.app.state.sessions.begin() as session:
             await advisors.log_out(session, token)
     response = RedirectResponse("/console/login", status_code=303)
@@ -165,7 +172,7 @@ async def queue_page(request: Request) -> Response:
 
 
 @router.get("/handoffs/{handoff_id}", response_class=HTMLResponse)
-async def handoff_page(request: Request, handoff_id: int) -> Response:
+async def handoff_page(request: Request, handoff_id: HandoffId) -> Response:
     found = await _session(request)
     if found is None:
         return RedirectResponse("/console/login?expired=1", status_code=303)
@@ -216,7 +223,7 @@ async def api_queue(request: Request) -> JSONResponse:
 
 
 @router.get("/api/handoffs/{handoff_id}")
-async def api_handoff(request: Request, handoff_id: int) -> JSONResponse:
+async def api_handoff(request: Request, handoff_id: HandoffId) -> JSONResponse:
     try:
         found = await _api_session(request, changes=False)
         now = _now(request)
@@ -246,7 +253,7 @@ def _suggestions(request: Request, question: str) -> list[dict[str, Any]]:
 
 
 @router.post("/api/handoffs/{handoff_id}/claim")
-async def api_claim(request: Request, handoff_id: int) -> JSONResponse:
+async def api_claim(request: Request, handoff_id: HandoffId) -> JSONResponse:
     try:
         found = await _api_session(request, changes=True)
         async with request.app.state.sessions.begin() as session:
@@ -257,7 +264,7 @@ async def api_claim(request: Request, handoff_id: int) -> JSONResponse:
 
 
 @router.post("/api/handoffs/{handoff_id}/reply")
-async def api_reply(request: Request, handoff_id: int, body: ReplyIn) -> JSONResponse:
+async def api_reply(request: Request, handoff_id: HandoffId, body: ReplyIn) -> JSONResponse:
     try:
         found = await _api_session(request, changes=True)
         async with request.app.state.sessions.begin() as session:
@@ -268,7 +275,7 @@ async def api_reply(request: Request, handoff_id: int, body: ReplyIn) -> JSONRes
 
 
 @router.post("/api/handoffs/{handoff_id}/close")
-async def api_close(request: Request, handoff_id: int, body: CloseIn) -> JSONResponse:
+async def api_close(request: Request, handoff_id: HandoffId, body: CloseIn) -> JSONResponse:
     try:
         found = await _api_session(request, changes=True)
         now = _now(request)

@@ -25,7 +25,7 @@ from bot.context import Knowledge
 from bot.mail import DirectoryMailer
 from bot.persistence.database import sessionmaker
 from bot.persistence.sql_store import SqlConversationStore
-from bot.persistence.tables import ConversationRow, OutboxRow
+from bot.persistence.tables import ChannelEventRow, ConversationRow, OutboxRow
 from bot.services.accounts import SqlAccounts
 from bot.web.app import create_app
 from scheduler.delivery import DeliveryWorker, EmailSender, SendWindow
@@ -234,8 +234,8 @@ async def test_polling_answers_and_acknowledges_updates(wired, tg: FakeTelegram)
     tg.updates.append(tg_update(60, "formas de pago", chat_id=301))
     stop = asyncio.Event()
     poller = asyncio.create_task(messaging.telegram.poll(stop))
-    for _ in range(100):
-        if tg.sent(301):
+    for _ in range(200):  # until answered and confirmed (the next getUpdates carries the offset)
+        if tg.sent(301) and any(c.method == "getUpdates" and c.params.get("offset") == 61 for c in tg.calls):
             break
         await asyncio.sleep(0.05)
     stop.set()
@@ -333,7 +333,7 @@ async def test_whatsapp_conversation_replays_and_signatures(wired, wa: FakeGraph
     assert (await wa_post(wired, body, headers=signed(body, "wrong-secret"))).status_code == 403
     assert wa.sent() == []
     accepted = await wa_post(wired, body)
-    assert accepted.json() == {"status": "accepted", "messages": 1, "duplicates": 0, "statuses": 0}
+    assert accepted.json() == {"status": "accepted", "messages": 1, "duplicates": 0, "statuses": 0, "unusable": 0}
     greeting = wa.sent("593991234567")[-1].params
     assert greeting["type"] == "interactive" and greeting["interactive"]["type"] == "list"  # 4 topics: a list
     replay = await wa_post(wired, body)
@@ -475,3 +475,165 @@ async def test_updates_a_crashed_process_stored_are_answered_once_later(wired, t
     assert await messaging.recover(dt.datetime.now(dt.UTC)) == 0
     assert await messaging.recover(dt.datetime.now(dt.UTC) + dt.timedelta(minutes=5)) == 1  # the stuck Telegram one
     assert len(tg.sent(401)) == 1 and len(wa.sent("593981112222")) == 1
+
+
+# --- issue 10: payloads of the wrong shape, poison updates, body limits ------------------------------
+
+
+async def channel_events(sessions, channel: str) -> dict[str, ChannelEventRow]:  # type: ignore[no-untyped-def]
+    async with sessions() as session:
+        rows = (await session.execute(select(ChannelEventRow).where(ChannelEventRow.channel == channel))).scalars()
+        return {row.event_id: row for row in rows}
+
+
+TELEGRAM_WRONG_SHAPES: list[tuple[int, Any]] = [
+    (700, {"update_id": 700, "message": {**tg_update(700)["message"], "text": 5}}),
+    (701, {"update_id": 701, "message": {**tg_update(701)["message"], "text": ["a", "b"]}}),
+    (702, {"update_id": 702, "message": {**tg_update(702)["message"], "chat": None}}),
+    (703, {"update_id": 703, "message": {**tg_update(703)["message"], "message_id": "7030"}}),
+    (704, {"update_id": 704, "message": {**tg_update(704)["message"], "chat": {"id": "111", "type": "private"}}}),
+    (705, {"update_id": 705, "message": {**tg_update(705)["message"], "chat": {"id": 2**64, "type": "private"}}}),
+    (706, {"update_id": 706, "callback_query": {"id": 5, "data": "o:1"}}),
+    (707, {"update_id": 707, "message": "hola"}),
+]
+
+
+async def test_telegram_updates_of_the_wrong_shape_are_recorded_as_unusable(wired, tg: FakeTelegram) -> None:  # type: ignore[no-untyped-def]
+    http, messaging, sessions = wired
+    for update_id, payload in TELEGRAM_WRONG_SHAPES:
+        answer = await tg_post(http, payload)
+        assert answer.status_code == 200 and answer.json()["status"].startswith("ignored: unusable"), update_id
+        again = await tg_post(http, payload)  # a replay: acknowledged, nothing done twice
+        assert again.status_code == 200
+    for body in ("NaN", '{"update_id": 1e999}', "[" * 5000 + "]" * 5000, '{"update_id": "708"}', "[]"):
+        answer = await http.post(
+            "/webhooks/telegram", content=body.encode(), headers={"X-Telegram-Bot-Api-Secret-Token": SECRET}
+        )
+        assert answer.status_code == 200 and "unusable" in answer.json()["status"], body[:20]
+    events = await channel_events(sessions, "telegram")
+    for update_id, _ in TELEGRAM_WRONG_SHAPES:
+        row = events[str(update_id)]
+        assert (row.status, row.processed_at is not None, bool(row.reason)) == ("unusable", True, True)
+    assert "message.text" in events["700"].reason and "message.chat" in events["702"].reason
+    assert sum(1 for key in events if key.startswith("bad:")) == 5  # no id of their own: keyed by content
+    assert tg.sent() == [] and await messaging.recover(dt.datetime.now(dt.UTC) + dt.timedelta(hours=1)) == 0
+
+
+async def test_telegram_nul_and_lone_surrogates_are_answered_and_stored(wired, tg: FakeTelegram) -> None:  # type: ignore[no-untyped-def]
+    http, _, sessions = wired
+    for update_id, text in ((710, "clave del\u0000 facturador"), (711, "clave del facturador \ud800")):
+        update = tg_update(update_id, chat_id=700 + update_id)
+        body = json.dumps({**update, "message": {**update["message"], "text": text, "caption": "\u0000"}})
+        answer = await http.post(
+            "/webhooks/telegram", content=body.encode(), headers={"X-Telegram-Bot-Api-Secret-Token": SECRET}
+        )
+        assert answer.json()["status"] == "handled", answer.text
+        assert "01" in tg.sent(700 + update_id)[-1].params["text"]
+    events = await channel_events(sessions, "telegram")
+    assert "\x00" not in events["710"].payload["message"]["text"] and events["711"].status == "done"
+
+
+async def test_a_failed_telegram_download_gets_a_polite_answer(wired, tg: FakeTelegram) -> None:  # type: ignore[no-untyped-def]
+    http, _, _ = wired
+    tg.gone.add("doc-gone")
+    document = {"file_id": "doc-gone", "file_unique_id": "g", "file_name": "r.pdf", "file_size": 20}
+    answer = await tg_post(http, tg_update(720, document=document, chat_id=720))
+    assert answer.status_code == 200 and answer.json()["status"] == "handled"
+    assert "No pude descargar el archivo" in tg.sent(720)[-1].params["text"]
+
+
+async def test_whatsapp_payloads_of_the_wrong_shape_are_recorded_as_unusable(wired, wa: FakeGraph) -> None:  # type: ignore[no-untyped-def]
+    _, messaging, sessions = wired
+    good = wa_text("wamid.OK1", "formas de pago", sender="593980000001")
+    bodies = [
+        json.dumps({"entry": "x"}),
+        json.dumps({"entry": ["x"]}),
+        json.dumps({"entry": [{"changes": "x"}]}),
+        json.dumps({"entry": [{"changes": [{"value": "x"}]}]}),
+        json.dumps({"entry": [{"changes": [{"value": {"messages": "x", "statuses": 5}}]}]}),
+        '{"entry": NaN}',
+    ]
+    for body in bodies:
+        answer = await wa_post(wired, body.encode())
+        assert answer.status_code == 200 and "unusable" in answer.json()["status"], body
+    mixed = wa_payload(
+        {**wa_text("wamid.T1", "x"), "text": {"body": 5}},
+        {**wa_text("wamid.T2", "x"), "id": 12345},
+        {**wa_text("wamid.T3", "x"), "from": None},
+        {**wa_text("wamid.T4", "x"), "id": "wamid." + "9" * 300},
+        "not a message",
+        good,
+        statuses=[{"id": "x" * 300, "status": "read"}, {"id": 5, "status": "read"}, "x"],
+    )
+    answer = await wa_post(wired, mixed)
+    assert answer.json() == {"status": "accepted", "messages": 1, "duplicates": 0, "statuses": 0, "unusable": 5}
+    assert "transferencia" in wa.sent("593980000001")[-1].params["text"]["body"]  # the good one was answered
+    replay = await wa_post(wired, mixed)
+    assert replay.json()["unusable"] == 0 and replay.json()["duplicates"] == 1
+    events = await channel_events(sessions, "whatsapp")
+    assert events["wamid.T1"].status == "unusable" and "text.body" in events["wamid.T1"].reason
+    assert events["wamid.OK1"].status == "done"
+    assert await messaging.recover(dt.datetime.now(dt.UTC) + dt.timedelta(hours=1)) == 0
+
+
+async def test_whatsapp_nul_in_a_message_is_stored_and_answered(wired, wa: FakeGraph) -> None:  # type: ignore[no-untyped-def]
+    _, _, sessions = wired
+    body = json.dumps(json.loads(wa_payload(wa_text("wamid.N1", "formas\u0000 de pago", sender="593980000002"))))
+    answer = await wa_post(wired, body.encode())
+    assert answer.json()["messages"] == 1
+    assert "transferencia" in wa.sent("593980000002")[-1].params["text"]["body"]
+    assert (await channel_events(sessions, "whatsapp"))["wamid.N1"].status == "done"
+
+
+async def test_a_poison_update_is_given_up_after_three_attempts(wired, tg: FakeTelegram, caplog) -> None:  # type: ignore[no-untyped-def]
+    http, messaging, sessions = wired
+
+    async def explode(message: Any) -> Any:
+        raise RuntimeError("boom")
+
+    messaging.telegram.handle, messaging.whatsapp.handle = explode, explode
+    first = await tg_post(http, tg_update(730, "hola", chat_id=730))
+    assert first.status_code == 200 and first.json()["status"] == "failed: will be retried"
+    assert (await tg_post(http, tg_update(730, "hola", chat_id=730))).status_code == 503  # being handled: later
+    await wa_post(wired, wa_payload(wa_text("wamid.P1", "hola", sender="593980000003")))
+    now = dt.datetime.now(dt.UTC)
+    caplog.clear()
+    assert await messaging.recover(now + dt.timedelta(minutes=3)) == 2  # attempt 2 of each
+    assert await messaging.recover(now + dt.timedelta(minutes=6)) == 2  # attempt 3: now dead
+    assert await messaging.recover(now + dt.timedelta(minutes=9)) == 0
+    assert await messaging.recover(now + dt.timedelta(hours=9)) == 0
+    alerts = [r for r in caplog.records if r.levelname == "ERROR" and "ALERT" in r.getMessage()]
+    assert len(alerts) == 2 and "boom" in alerts[0].getMessage()
+    for channel, event_id in (("telegram", "730"), ("whatsapp", "wamid.P1")):
+        row = (await channel_events(sessions, channel))[event_id]
+        assert (row.status, row.attempts, row.reason) == ("dead", 3, "RuntimeError: boom")
+    replay = await tg_post(http, tg_update(730, "hola", chat_id=730))
+    assert replay.status_code == 200 and replay.json()["status"] == "duplicate"
+    assert tg.sent(730) == []
+
+
+async def test_an_update_that_kills_the_process_is_given_up_too(wired) -> None:  # type: ignore[no-untyped-def]
+    from bot.channels.events import Claim, claim_event
+
+    _, _, sessions = wired
+    start = dt.datetime.now(dt.UTC)
+    claims = [
+        await claim_event(sessions, "telegram", "740", tg_update(740, "x"), start + dt.timedelta(minutes=5 * n))
+        for n in range(5)
+    ]  # each time the process died before finishing
+    assert claims == [Claim.NEW, Claim.RETAKEN, Claim.RETAKEN, Claim.DEAD, Claim.DONE]
+    row = (await channel_events(sessions, "telegram"))["740"]
+    assert row.status == "dead" and "stopped while handling it" in (row.reason or "")
+
+
+async def test_webhook_bodies_have_their_own_limits(wired) -> None:  # type: ignore[no-untyped-def]
+    http, _, _ = wired
+
+    async def chunked(size: int) -> Any:
+        yield b'{"update_id": 1, "x": "' + b"a" * size + b'"}'
+
+    big = await http.post(
+        "/webhooks/telegram", content=chunked(2 * 1024 * 1024), headers={"X-Telegram-Bot-Api-Secret-Token": SECRET}
+    )
+    assert big.status_code == 413 and "limit of this route" in big.json()["detail"]
+    assert (await http.post("/webhooks/whatsapp", content=chunked(4 * 1024 * 1024))).status_code == 413
