@@ -55,6 +55,44 @@ def test_kb_eval_exit_codes() -> None:
     assert impossible.returncode == 1
 
 
+DIALOGUES = """scenarios:
+  - name: biller key then a follow-up
+    turns:
+      - {say: "cual es la clave del facturador", expect: ['\\b01\\b']}
+      - {say: "hola", expect: ['nunca dira esto']}
+  - name: greeting
+    turns:
+      - {say: "hola", any: ['hola']}
+"""
+
+
+def test_kb_eval_scores_dialogue_files_with_case_files(tmp_path: Path) -> None:
+    dialogues = tmp_path / "dialogues.yaml"
+    dialogues.write_text(DIALOGUES, encoding="utf-8")
+    result = run("kb", "eval", str(DATA / "kb_dev.yaml"), str(dialogues), "--json")
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert (report["passed"], report["total"]) == (50, 50)
+    scored = report["dialogues"]
+    assert (scored["turns_passed"], scored["turns_total"]) == (2, 3)
+    assert (scored["scenarios_passed"], scored["scenarios_total"], scored["scenario_rate"]) == (1, 2, 0.5)
+    (failure,) = scored["failures"]
+    assert (failure["scenario"], failure["turn"], failure["sent"]) == ("biller key then a follow-up", 2, "hola")
+    assert failure["problems"] == ["missing /nunca dira esto/"] and failure["reply"]
+    printed = run("kb", "eval", str(dialogues), "--min", "0.6", env={"COLUMNS": "250"})  # --min: scenarios too
+    assert printed.returncode == 1
+    assert "turns 2/3 passed" in printed.stdout and "scenarios 1/2 passed" in printed.stdout
+    assert "biller key then a follow-up" in printed.stdout
+
+
+def test_kb_eval_refuses_a_file_that_is_neither_kind(tmp_path: Path) -> None:
+    other = tmp_path / "other.yaml"
+    other.write_text("preguntas: []\n", encoding="utf-8")
+    result = run("kb", "eval", str(other))
+    assert result.returncode == 2
+    assert "neither 'cases:' nor 'scenarios:'" in result.stderr
+
+
 def test_db_upgrade_creates_the_sqlite_file(tmp_path: Path) -> None:
     url = f"sqlite+aiosqlite:///{tmp_path / 'nested' / 'perseo.db'}"
     result = run("db", "upgrade", env={"PERSEO_DATABASE_URL": url})
