@@ -15,6 +15,7 @@ from bot.cli.common import load_settings
 if TYPE_CHECKING:
     from rich.console import Console
 
+    from bot.crossval import KFoldReport, LeaveOutReport, Tally
     from bot.dialogue_eval import DialogueReport
     from bot.evaluation import Result
 
@@ -162,6 +163,111 @@ def kb_calibrate(
         table.add_row(f"{threshold:.2f}", f"{passed}/{len(cases)}", f"{passed / len(cases):.1%}", style=style)
     Console().print(table)
     typer.echo(f"best: answer >= {best[0]:.2f} ({best[1]}/{len(cases)}); keep suggest about 0.06 below it")
+
+
+@kb_app.command("cv")
+def kb_cv(
+    folds: Annotated[int, typer.Option("--folds", min=2, max=50, help="Number of folds.")] = 5,
+    seed: Annotated[int, typer.Option("--seed", help="Seed of the shuffle that deals questions to folds.")] = 2026,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the figures as JSON.")] = False,
+) -> None:
+    """Cross-validate over the pack's example questions: k-fold (each fold's questions removed
+    from the articles, then asked) and leave-one-article-out (its questions should be declined)."""
+    from rich.console import Console
+
+    from bot.crossval import CrossValidation
+
+    validation = CrossValidation(load_settings())
+
+    async def run() -> tuple[KFoldReport, LeaveOutReport]:
+        return await validation.k_fold(folds, seed), await validation.leave_one_article_out()
+
+    k_fold, left_out = asyncio.run(run())
+    if as_json:
+        typer.echo(json.dumps(cv_report(k_fold, left_out), ensure_ascii=False))
+    else:
+        print_cv_report(Console(), k_fold, left_out)
+
+
+def cv_report(k_fold: KFoldReport, left_out: LeaveOutReport) -> dict[str, object]:
+    return {
+        "k_fold": {
+            "folds": len(k_fold.folds),
+            "seed": k_fold.seed,
+            "total": k_fold.total.as_json(),
+            "per_fold": [fold.as_json() for fold in k_fold.folds],
+            "per_article": {a: tally.as_json() for a, tally in k_fold.by_article().items()},
+            "wrong_sources": dict(k_fold.total.wrong_sources().most_common()),
+        },
+        "leave_one_article_out": {
+            "total": left_out.total.as_json(),
+            "wrongly_answered": left_out.wrongly_answered,
+            "per_article": {a: tally.as_json() for a, tally in left_out.articles.items()},
+            "wrong_sources": dict(left_out.total.wrong_sources().most_common()),
+        },
+    }
+
+
+def print_cv_report(console: Console, k_fold: KFoldReport, left_out: LeaveOutReport) -> None:
+    from rich.table import Table
+
+    from bot.crossval import Tally, Verdict
+
+    def cell(tally: Tally, verdict: Verdict) -> str:
+        return f"{tally.count(verdict)} ({tally.share(verdict):.0%})"
+
+    by_article = k_fold.by_article()
+    table = Table(
+        "article",
+        "questions",
+        "k-fold correct",
+        "k-fold wrong (mostly as)",
+        "left out: declined",
+        "left out: menu",
+        "left out: answered",
+        title="Per article",
+    )
+    for article_id, tally in sorted(by_article.items(), key=lambda item: item[1].share(Verdict.CORRECT)):
+        mostly = tally.wrong_sources().most_common(1)
+        wrong = cell(tally, Verdict.WRONG) + (f" {mostly[0][0]}" if mostly else "")
+        alone = left_out.articles.get(article_id, Tally(()))
+        table.add_row(
+            article_id,
+            str(len(tally.asked)),
+            cell(tally, Verdict.CORRECT),
+            wrong,
+            cell(alone, Verdict.DECLINED),
+            cell(alone, Verdict.CLARIFIED),
+            cell(alone, Verdict.WRONG),
+        )
+    console.print(table)
+
+    folds = Table("fold", "questions", "correct", "menu", "declined", "wrong article", title="k-fold")
+    for number, tally in enumerate((*k_fold.folds, k_fold.total), start=1):
+        label = "all" if number > len(k_fold.folds) else str(number)
+        menus = f"{cell(tally, Verdict.CLARIFIED)}, {tally.menus_with_the_article} listing it"
+        folds.add_row(
+            label,
+            str(len(tally.asked)),
+            cell(tally, Verdict.CORRECT),
+            menus,
+            cell(tally, Verdict.DECLINED),
+            cell(tally, Verdict.WRONG),
+            style="bold" if label == "all" else None,
+        )
+    console.print(folds)
+    total, alone = k_fold.total, left_out.total
+    console.print(
+        f"k-fold ({len(k_fold.folds)} folds, seed {k_fold.seed}): {total.count(Verdict.CORRECT)}/{len(total.asked)} "
+        f"answered with the right article ({total.share(Verdict.CORRECT):.1%}); missed: "
+        f"{total.share(Verdict.CLARIFIED):.1%} menu, {total.share(Verdict.DECLINED):.1%} declined, "
+        f"{total.share(Verdict.WRONG):.1%} wrong article"
+    )
+    console.print(
+        f"leave-one-article-out: {alone.count(Verdict.WRONG)}/{len(alone.asked)} questions about a missing topic "
+        f"answered anyway ({left_out.wrongly_answered:.1%}); {alone.share(Verdict.DECLINED):.1%} declined, "
+        f"{alone.share(Verdict.CLARIFIED):.1%} menu"
+    )
 
 
 @kb_app.command("list")

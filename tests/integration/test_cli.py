@@ -93,6 +93,34 @@ def test_kb_eval_refuses_a_file_that_is_neither_kind(tmp_path: Path) -> None:
     assert "neither 'cases:' nor 'scenarios:'" in result.stderr
 
 
+def test_kb_cv_reports_k_fold_and_leave_one_article_out(tmp_path: Path) -> None:
+    from knowledge.pack import PACKS_DIR
+
+    pack = shutil.copytree(PACKS_DIR / "perseo", tmp_path / "pack")  # three articles: a quick run
+    keep = {"clave-facturador.md", "costo-soporte.md", "tutoriales.md"}
+    for article in (pack / "articles").glob("*.md"):
+        if article.name not in keep:
+            article.unlink()
+    env = {"PERSEO_KNOWLEDGE_PACK": str(pack)}
+    result = run("kb", "cv", "--folds", "3", "--json", env=env)
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    k_fold, left_out = report["k_fold"], report["leave_one_article_out"]
+    questions = k_fold["total"]["questions"]
+    assert k_fold["folds"] == 3 and len(k_fold["per_fold"]) == 3 and questions > 30
+    assert sum(k_fold["total"][v] for v in ("correct", "clarified", "declined", "wrong")) == questions
+    assert (
+        set(k_fold["per_article"])
+        == set(left_out["per_article"])
+        == {"clave-facturador", "costo-soporte", "tutoriales"}
+    )
+    assert left_out["total"]["questions"] == questions and left_out["total"]["correct"] == 0
+    assert left_out["wrongly_answered"] == left_out["total"]["wrong_rate"]
+    printed = run("kb", "cv", "--folds", "3", env={**env, "COLUMNS": "200"})
+    assert "answered with the right article" in printed.stdout and "leave-one-article-out" in printed.stdout
+    assert run("kb", "cv", "--folds", "1", env=env).returncode == 2
+
+
 def test_db_upgrade_creates_the_sqlite_file(tmp_path: Path) -> None:
     url = f"sqlite+aiosqlite:///{tmp_path / 'nested' / 'perseo.db'}"
     result = run("db", "upgrade", env={"PERSEO_DATABASE_URL": url})
