@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 import datetime as dt
+from typing import Literal
 
 from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse
@@ -13,9 +14,14 @@ from pydantic import BaseModel, ConfigDict, Field
 from bot.engine import Engine
 from bot.handlers.common import TOPIC_OPTIONS
 from bot.messages import Attachment, Message
+from bot.store import pending_options
 
 CHANNEL = "webchat"
 MAX_TEXT_CHARS = 100_000  # beyond this the API answers 422; the bot politely caps far below
+# The session id is the only credential of a web chat: it must be too long to guess.
+SESSION_ID_MIN_CHARS = 32
+HISTORY_MESSAGES = 50  # what a reloaded page shows again: the recent conversation, not all of it
+HISTORY_TEXT_CHARS = 4_000  # per message (the page's own box takes at most 4,000 characters)
 
 WELCOME = "¡Hola! Soy el asistente virtual de Perseo WEB. ¿En qué le puedo ayudar?"
 
@@ -102,6 +108,38 @@ async def updates(
     async with request.app.state.sessions() as session:
         rows, cursor, status = await pushed_since(session, CHANNEL, session_id, after)
     return UpdatesOut(messages=[PushedOut(id=r.id, text=r.text) for r in rows], cursor=cursor, handoff=status)
+
+
+class HistoryLineOut(BaseModel):
+    role: Literal["customer", "bot", "advisor"]
+    text: str
+
+
+class HistoryOut(BaseModel):
+    messages: list[HistoryLineOut] = Field(description=f"The last {HISTORY_MESSAGES} messages, oldest first.")
+    options: list[str] = Field(description="The options of the bot's last reply, while the customer has not answered.")
+    cursor: int = Field(description="Pass it as `after` to /api/chat/updates: the history already shows up to here.")
+
+
+@router.get("/api/chat/history", response_model=HistoryOut)
+async def history(
+    request: Request,
+    session_id: str = Query(min_length=SESSION_ID_MIN_CHARS, max_length=128, pattern=r"^[A-Za-z0-9_.:-]+$"),
+) -> HistoryOut:
+    """The conversation so far, for a page that was reloaded: the customer sees it again and can
+    tap the options still pending. An unknown session id has an empty history (no 404, so the
+    answer says nothing about which ids exist)."""
+    engine: Engine = request.app.state.engine
+    lines = await engine.store.history(CHANNEL, session_id, HISTORY_MESSAGES)
+    return HistoryOut(
+        messages=[HistoryLineOut(role=line.role, text=_capped(line.text)) for line in lines],  # type: ignore[arg-type]
+        options=list(pending_options(lines)),
+        cursor=lines[-1].id if lines else 0,
+    )
+
+
+def _capped(text: str) -> str:
+    return text if len(text) <= HISTORY_TEXT_CHARS else text[: HISTORY_TEXT_CHARS - 1] + "…"
 
 
 @router.get("/", response_class=HTMLResponse, include_in_schema=False)
