@@ -1,7 +1,10 @@
 """Knowledge-base benchmark (`make bench`).
 
 Measures, each as the median of several runs:
-- accuracy on tests/data/kb_dev.yaml and kb_extra.yaml;
+- accuracy on tests/data/kb_dev.yaml, kb_dev2.yaml and kb_extra.yaml, and the turn and
+  scenario pass rates of the dialogue set tests/data/dialogues_dev.yaml;
+- cross-validation over the shipped pack's example questions (5-fold, and
+  leave-one-article-out: see bot/crossval.py);
 - in-process answer latency p50/p99 and questions per second (Engine.handle on the
   in-memory store: normalisation, retrieval, routing, reply);
 - the same with the knowledge base grown 10x by synthetic articles;
@@ -34,13 +37,12 @@ from rich.table import Table
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bot.bootstrap import build_calendar, build_engine  # noqa: E402
 from bot.config import Settings  # noqa: E402
+from bot.crossval import CrossValidation, Verdict  # noqa: E402
+from bot.dialogue_eval import Scenario, evaluate_dialogues, load_scenarios  # noqa: E402
 from bot.engine import Engine  # noqa: E402
-from bot.evaluation import Case, evaluate, load_cases  # noqa: E402
+from bot.evaluation import Case, evaluate, evaluation_engine, load_cases  # noqa: E402
 from bot.messages import Message  # noqa: E402
-from bot.store import InMemoryConversationStore  # noqa: E402
-from bot.trainings import CalendarOnly  # noqa: E402
 from knowledge.pack import PACKS_DIR  # noqa: E402
 from knowledge.retrieval import COMMON_WORDS  # noqa: E402
 
@@ -153,14 +155,21 @@ def main() -> int:
     args = parser.parse_args()
 
     dev = load_cases(DATA / "kb_dev.yaml")
+    dev2 = load_cases(DATA / "kb_dev2.yaml")
     everything = dev + load_cases(DATA / "kb_extra.yaml")
+    scenarios = load_scenarios(DATA / "dialogues_dev.yaml")
     console = Console()
     with Progress(console=console) as progress, tempfile.TemporaryDirectory() as scratch:
         shipped = asyncio.run(measure_pack("perseo", everything, args.runs, progress))
-        shipped["dev_accuracy"] = asyncio.run(_accuracy("perseo", dev))
         grown_dir = grow_pack(10, Path(scratch) / "perseo-10x")
         grown = asyncio.run(measure_pack(str(grown_dir), everything, args.runs, progress))
-        grown["dev_accuracy"] = asyncio.run(_accuracy(str(grown_dir), dev))
+        for figures, pack in ((shipped, "perseo"), (grown, str(grown_dir))):
+            figures["dev_accuracy"] = asyncio.run(_accuracy(pack, dev))
+            figures["dev2_accuracy"] = asyncio.run(_accuracy(pack, dev2))
+            figures.update(asyncio.run(_dialogues(pack, scenarios)))
+        task = progress.add_task("cross-validation", total=1)
+        cv = asyncio.run(cross_validation())
+        progress.advance(task)
         ask = measure_ask(args.runs, progress)
 
     table = Table(title=f"perseo-bot knowledge benchmark — median of {args.runs} runs — {machine()}")
@@ -170,7 +179,10 @@ def main() -> int:
     rows = [
         ("articles", "articles", "{:.0f}"),
         ("accuracy, dev set", "dev_accuracy", "{:.1%}"),
+        ("accuracy, dev2 set", "dev2_accuracy", "{:.1%}"),
         ("accuracy, dev + extra", "accuracy", "{:.1%}"),
+        ("dialogue turns passed", "dialogue_turn_rate", "{:.1%}"),
+        ("dialogue scenarios passed", "dialogue_scenario_rate", "{:.1%}"),
         ("latency p50 (ms)", "p50_ms", "{:.3f}"),
         ("latency p99 (ms)", "p99_ms", "{:.3f}"),
         ("questions per second", "questions_per_s", "{:.0f}"),
@@ -179,10 +191,23 @@ def main() -> int:
     for label, key, fmt in rows:
         table.add_row(label, fmt.format(shipped[key]), fmt.format(grown[key]))
     console.print(table)
+    console.print(
+        f"cross-validation on the shipped pack ({cv['questions']:.0f} example questions): 5-fold "
+        f"{cv['kfold_correct']:.1%} answered with the right article ({cv['kfold_clarified']:.1%} menu, "
+        f"{cv['kfold_declined']:.1%} declined, {cv['kfold_wrong']:.1%} wrong article); leave-one-article-out "
+        f"{cv['loao_wrong']:.1%} answered anyway ({cv['loao_declined']:.1%} declined, {cv['loao_clarified']:.1%} menu)"
+    )
     console.print(f"one-question `perseo-bot ask`: {ask['wall_s']:.2f} s wall, {ask['peak_rss_mb']:.0f} MB peak RSS")
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
-        report = {"machine": machine(), "runs": args.runs, "shipped": shipped, "grown_10x": grown, "ask": ask}
+        report = {
+            "machine": machine(),
+            "runs": args.runs,
+            "shipped": shipped,
+            "grown_10x": grown,
+            "cross_validation": cv,
+            "ask": ask,
+        }
         args.json.write_text(json.dumps(report, indent=2))
     return 0
 
@@ -193,10 +218,27 @@ async def _accuracy(pack: str, cases: list[Case]) -> float:
     return sum(r.passed for r in results) / len(results)
 
 
+async def _dialogues(pack: str, scenarios: list[Scenario]) -> dict[str, float]:
+    settings = Settings(_env_file=None, knowledge_pack=pack)  # type: ignore[call-arg]
+    report = await evaluate_dialogues(_engine(settings), scenarios)
+    return {"dialogue_turn_rate": report.turn_rate, "dialogue_scenario_rate": report.scenario_rate}
+
+
+async def cross_validation(folds: int = 5, seed: int = 2026) -> dict[str, float]:
+    """`perseo-bot kb cv` on the shipped pack (one run: it is deterministic)."""
+    validation = CrossValidation(Settings(_env_file=None))  # type: ignore[call-arg]
+    k_fold = (await validation.k_fold(folds, seed)).total
+    left_out = (await validation.leave_one_article_out()).total
+    figures = {"questions": float(len(k_fold.asked))}
+    for verdict in Verdict:
+        figures[f"kfold_{verdict.value}"] = k_fold.share(verdict)
+        figures[f"loao_{verdict.value}"] = left_out.share(verdict)
+    return figures
+
+
 def _engine(settings: Settings) -> Engine:
-    """As `perseo-bot ask` and `kb eval` answer: in memory, with the pack's training calendar."""
-    calendar = CalendarOnly(build_calendar(settings))
-    return build_engine(settings, InMemoryConversationStore(trainings=lambda: calendar))
+    """As `kb eval` scores: in memory, with the pack's training calendar (sign-ups in memory)."""
+    return evaluation_engine(settings)
 
 
 if __name__ == "__main__":

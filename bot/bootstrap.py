@@ -18,11 +18,12 @@ from bot.domain.tax import IvaRate, parse_schedule
 from bot.engine import Clock, Engine
 from bot.router import Router
 from bot.store import ConversationStore
-from knowledge.pack import load_pack, read_facts, resolve_pack_dir
+from knowledge.pack import Pack, load_pack, read_facts, resolve_pack_dir
 from knowledge.retrieval import Retriever, load_thresholds
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
+    from pathlib import Path
 
     from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -72,6 +73,13 @@ def build_knowledge(settings: Settings, clock: Clock = system_clock) -> Knowledg
     pack_dir = resolve_pack_dir(settings.knowledge_pack)
     today = clock().astimezone(zoneinfo.ZoneInfo(settings.timezone)).date()
     pack = load_pack(pack_dir, with_derived(read_facts(pack_dir), today))
+    return knowledge_from_pack(pack, pack_dir)
+
+
+def knowledge_from_pack(pack: Pack, pack_dir: Path) -> Knowledge:
+    """What the router knows, built from a loaded pack. Cross-validation (`bot.crossval`)
+    builds it from a changed copy of the pack (questions or articles left out), so every
+    index the understanding needs must be built here, from `pack`, and nowhere else."""
     return Knowledge(pack, Retriever(pack, load_thresholds(pack_dir)))
 
 

@@ -23,7 +23,8 @@ from bot.messages import Message, Outcome
 
 if TYPE_CHECKING:
     from bot.config import Settings
-    from bot.engine import Engine
+    from bot.context import Knowledge
+    from bot.engine import Clock, Engine
 
 
 @dataclass(frozen=True)
@@ -46,6 +47,15 @@ class Result:
         return not self.problems
 
 
+def patterns(value: Any) -> tuple[str, ...]:
+    """A check's regexes: a list, or one regex written without brackets."""
+    if value is None:
+        return ()
+    if isinstance(value, (list, tuple)):
+        return tuple(str(v) for v in value)
+    return (str(value),)
+
+
 def load_cases(path: Path) -> list[Case]:
     data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     raw: list[dict[str, Any]] = data.get("cases") or []
@@ -56,9 +66,9 @@ def load_cases(path: Path) -> list[Case]:
         cases.append(
             Case(
                 q=str(item["q"]),
-                expect=tuple(item.get("expect") or ()),
-                any=tuple(item.get("any") or ()),
-                forbid=tuple(item.get("forbid") or ()),
+                expect=patterns(item.get("expect")),
+                any=patterns(item.get("any")),
+                forbid=patterns(item.get("forbid")),
                 fallback=bool(item.get("fallback", False)),
             )
         )
@@ -70,19 +80,48 @@ def plain(text: str) -> str:
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 
 
+def reply_text(outcome: Outcome) -> str:
+    return "\n".join(r.text for r in outcome.replies)
+
+
 def check(case: Case, outcome: Outcome) -> list[str]:
-    reply = plain("\n".join(r.text for r in outcome.replies))
+    """What is wrong with the reply to a case; empty when it passes. The dialogue turns of
+    `bot.dialogue_eval` are checked by this same rule."""
+    reply = plain(reply_text(outcome))
     problems = []
     if case.fallback:
         if not outcome.fallback:
             problems.append("expected a fallback, got an answer")
     elif outcome.fallback and (case.expect or case.any):
         problems.append("expected an answer, got a fallback")
-    problems += [f"missing /{p}/" for p in case.expect if not re.search(p, reply)]
-    if case.any and not any(re.search(p, reply) for p in case.any):
+    bad: set[str] = set()
+    problems += [f"missing /{p}/" for p in case.expect if not _search(p, reply, bad)]
+    if case.any and not any([_search(p, reply, bad) for p in case.any]):
         problems.append("none of /" + "/, /".join(case.any) + "/")
-    problems += [f"forbidden /{p}/ present" for p in case.forbid if re.search(p, reply)]
-    return problems
+    problems += [f"forbidden /{p}/ present" for p in case.forbid if _search(p, reply, bad)]
+    return problems + sorted(bad)
+
+
+def _search(pattern: str, text: str, bad: set[str]) -> bool:
+    """A malformed regex in a case file fails its case with the reason, not the whole run."""
+    try:
+        return re.search(pattern, text) is not None
+    except re.error as exc:
+        bad.add(f"bad regex /{pattern}/: {exc}")
+        return False
+
+
+def evaluation_engine(settings: Settings, knowledge: Knowledge | None = None, clock: Clock | None = None) -> Engine:
+    """The engine `kb eval`, the tests and the bench score: the real router on the in-memory
+    store, with the pack's training calendar (as `ask` has it) where a chat can also sign up
+    (kept in memory), so dialogues that tap a training are scored as the server answers them."""
+    from bot.bootstrap import build_calendar, build_engine, system_clock
+    from bot.store import InMemoryConversationStore
+    from bot.trainings import CalendarSignUps
+
+    trainings = CalendarSignUps(build_calendar(settings), settings.reminder_minutes())
+    store = InMemoryConversationStore(trainings=lambda: trainings)
+    return build_engine(settings, store, knowledge=knowledge, clock=clock or system_clock)
 
 
 async def evaluate(engine: Engine, cases: list[Case]) -> list[Result]:

@@ -38,10 +38,36 @@ class OpenTurn(Protocol):
     def finish(self, outcome: Outcome, state: FlowState | None) -> None: ...
 
 
+@dataclass(frozen=True)
+class ChatLine:
+    """One message of a conversation as the customer saw it (the web chat shows these again
+    after a page reload)."""
+
+    id: int  # increases in the order the messages were written
+    role: str  # "customer", "bot" or "advisor"
+    text: str
+    options: tuple[str, ...] = ()
+
+
+def pending_options(lines: list[ChatLine]) -> tuple[str, ...]:
+    """The options of the bot's last reply that offered some, while the customer has not
+    written since: what the customer can still tap."""
+    for line in reversed(lines):
+        if line.role == "customer":
+            return ()
+        if line.role == "bot" and line.options:
+            return line.options
+    return ()
+
+
 class ConversationStore(Protocol):
     async def save_inbound(self, message: Message) -> StoredInbound: ...
 
     def turn(self, inbound: StoredInbound) -> AbstractAsyncContextManager[OpenTurn]: ...
+
+    async def history(self, channel: str, user_id: str, limit: int) -> list[ChatLine]:
+        """The last `limit` messages of the chat, oldest first; none for an unknown chat."""
+        ...
 
 
 @dataclass
@@ -86,6 +112,17 @@ class InMemoryConversationStore:
 
     def turn(self, inbound: StoredInbound) -> AbstractAsyncContextManager[OpenTurn]:
         return self._turn(inbound)
+
+    async def history(self, channel: str, user_id: str, limit: int) -> list[ChatLine]:
+        conversation_id = self.conversations.get((channel, user_id))
+        if conversation_id is None or limit <= 0:
+            return []
+        lines = [
+            ChatLine(number, "customer" if m.direction == "in" else "bot", m.text, m.options)
+            for number, m in enumerate(self.messages)
+            if m.conversation_id == conversation_id
+        ]
+        return lines[-limit:]
 
     @asynccontextmanager
     async def _turn(self, inbound: StoredInbound) -> AsyncIterator[OpenTurn]:

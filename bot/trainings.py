@@ -76,6 +76,48 @@ class CalendarOnly:
         return False
 
 
+class CalendarSignUps(CalendarOnly):
+    """The shipped calendar with sign-ups kept in memory (no seats taken by others, no
+    reminders sent): what `kb eval` scores dialogues with, so "inscríbame en la primera" is
+    measured as the server would answer it. One instance per evaluation run."""
+
+    can_sign_up = True
+
+    def __init__(self, calendar: Calendar, reminder_minutes: tuple[int, ...] = ()) -> None:
+        super().__init__(calendar)
+        self.reminder_minutes = reminder_minutes
+        self._signed: dict[tuple[int, str], dt.datetime] = {}  # (conversation, session) -> session start
+
+    async def between(self, conversation_id: int, first: dt.date, last: dt.date) -> list[Offer]:
+        return [self._offer(conversation_id, s) for s in self.calendar.between(first, last)]
+
+    async def offer(self, conversation_id: int, session_id: str) -> Offer | None:
+        found = self.calendar.session(session_id)
+        return self._offer(conversation_id, found) if found else None
+
+    def _offer(self, conversation_id: int, found: Session) -> Offer:
+        return Offer(found, found.seats, (conversation_id, found.id) in self._signed)
+
+    async def sign_up(self, conversation_id: int, session_id: str, now: dt.datetime) -> SignUp:
+        found = self.calendar.session(session_id)
+        if found is None:
+            return SignUp.UNKNOWN
+        if found.start <= now:
+            return SignUp.STARTED
+        if (conversation_id, found.id) in self._signed:
+            return SignUp.ALREADY
+        self._signed[conversation_id, found.id] = found.start
+        return SignUp.SIGNED
+
+    async def mine(self, conversation_id: int, now: dt.datetime) -> list[Offer]:
+        ids = sorted((start, i) for (chat, i), start in self._signed.items() if chat == conversation_id)
+        sessions = [s for s in (self.calendar.session(i) for _, i in ids) if s is not None and s.end > now]
+        return [self._offer(conversation_id, s) for s in sessions]
+
+    async def cancel_sign_up(self, conversation_id: int, session_id: str, now: dt.datetime) -> bool:
+        return self._signed.pop((conversation_id, session_id), None) is not None
+
+
 def no_trainings() -> CalendarOnly:
     """An empty calendar: for tests and tools that never talk about trainings."""
     import zoneinfo

@@ -12,7 +12,7 @@ from __future__ import annotations
 import base64
 import binascii
 import datetime as dt
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse
@@ -43,6 +43,10 @@ def _unguessable(value: str) -> str:
 
 
 SessionId = Annotated[str, AfterValidator(_unguessable)]
+from bot.store import pending_options
+
+HISTORY_MESSAGES = 50  # what a reloaded page shows again: the recent conversation, not all of it
+HISTORY_TEXT_CHARS = 4_000  # per message (the page's own box takes at most 4,000 characters)
 
 WELCOME = "¡Hola! Soy el asistente virtual de Perseo WEB. ¿En qué le puedo ayudar?"
 
@@ -145,6 +149,38 @@ async def updates(
     async with request.app.state.sessions() as session:
         rows, cursor, status = await pushed_since(session, CHANNEL, session_id, after)
     return UpdatesOut(messages=[PushedOut(id=r.id, text=r.text) for r in rows], cursor=cursor, handoff=status)
+
+
+class HistoryLineOut(BaseModel):
+    role: Literal["customer", "bot", "advisor"]
+    text: str
+
+
+class HistoryOut(BaseModel):
+    messages: list[HistoryLineOut] = Field(description=f"The last {HISTORY_MESSAGES} messages, oldest first.")
+    options: list[str] = Field(description="The options of the bot's last reply, while the customer has not answered.")
+    cursor: int = Field(description="Pass it as `after` to /api/chat/updates: the history already shows up to here.")
+
+
+@router.get("/api/chat/history", response_model=HistoryOut)
+async def history(
+    request: Request,
+    session_id: Annotated[SessionId, Query(max_length=128, pattern=SESSION_ID_PATTERN)],
+) -> HistoryOut:
+    """The conversation so far, for a page that was reloaded: the customer sees it again and can
+    tap the options still pending. An unknown session id has an empty history (no 404, so the
+    answer says nothing about which ids exist)."""
+    engine: Engine = request.app.state.engine
+    lines = await engine.store.history(CHANNEL, session_id, HISTORY_MESSAGES)
+    return HistoryOut(
+        messages=[HistoryLineOut(role=line.role, text=_capped(line.text)) for line in lines],  # type: ignore[arg-type]
+        options=list(pending_options(lines)),
+        cursor=lines[-1].id if lines else 0,
+    )
+
+
+def _capped(text: str) -> str:
+    return text if len(text) <= HISTORY_TEXT_CHARS else text[: HISTORY_TEXT_CHARS - 1] + "…"
 
 
 @router.get("/", response_class=HTMLResponse, include_in_schema=False)

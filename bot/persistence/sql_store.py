@@ -17,7 +17,7 @@ from bot.messages import FlowState, Message
 from bot.persistence.database import dialect_of
 from bot.persistence.tables import ConversationRow, MessageRow
 from bot.safetext import storable
-from bot.store import OpenTurn, PendingTurn, StoredInbound
+from bot.store import ChatLine, OpenTurn, PendingTurn, StoredInbound
 from bot.trainings import Trainings, no_trainings
 
 AccountsFactory = Callable[[AsyncSession], Accounts]
@@ -107,6 +107,21 @@ class SqlConversationStore:
             if inbound_row is not None:
                 inbound_row.processed_at = now
 
+    async def history(self, channel: str, user_id: str, limit: int) -> list[ChatLine]:
+        if limit <= 0:
+            return []
+        async with self._sessions() as session:
+            rows = (
+                await session.execute(
+                    select(MessageRow)
+                    .join(ConversationRow, ConversationRow.id == MessageRow.conversation_id)
+                    .where(ConversationRow.channel == channel, ConversationRow.external_user_id == user_id)
+                    .order_by(MessageRow.id.desc())
+                    .limit(limit)
+                )
+            ).scalars()
+            return [_line(row) for row in reversed(list(rows))]
+
     async def _conversation_id(self, session: AsyncSession, message: Message) -> int:
         """Get or create the conversation; safe when two first messages race."""
         values: dict[str, Any] = {
@@ -126,3 +141,10 @@ class SqlConversationStore:
                 )
             )
         ).scalar_one()
+
+
+def _line(row: MessageRow) -> ChatLine:
+    if row.direction == "in":
+        return ChatLine(row.id, "customer", row.text)
+    role = "advisor" if row.advisor_id is not None else "bot"  # reminders are pushed by the bot
+    return ChatLine(row.id, role, row.text, tuple(row.options or ()))

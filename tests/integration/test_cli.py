@@ -55,6 +55,72 @@ def test_kb_eval_exit_codes() -> None:
     assert impossible.returncode == 1
 
 
+DIALOGUES = """scenarios:
+  - name: biller key then a follow-up
+    turns:
+      - {say: "cual es la clave del facturador", expect: ['\\b01\\b']}
+      - {say: "hola", expect: ['nunca dira esto']}
+  - name: greeting
+    turns:
+      - {say: "hola", any: ['hola']}
+"""
+
+
+def test_kb_eval_scores_dialogue_files_with_case_files(tmp_path: Path) -> None:
+    dialogues = tmp_path / "dialogues.yaml"
+    dialogues.write_text(DIALOGUES, encoding="utf-8")
+    result = run("kb", "eval", str(DATA / "kb_dev.yaml"), str(dialogues), "--json")
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert (report["passed"], report["total"]) == (50, 50)
+    scored = report["dialogues"]
+    assert (scored["turns_passed"], scored["turns_total"]) == (2, 3)
+    assert (scored["scenarios_passed"], scored["scenarios_total"], scored["scenario_rate"]) == (1, 2, 0.5)
+    (failure,) = scored["failures"]
+    assert (failure["scenario"], failure["turn"], failure["sent"]) == ("biller key then a follow-up", 2, "hola")
+    assert failure["problems"] == ["missing /nunca dira esto/"] and failure["reply"]
+    printed = run("kb", "eval", str(dialogues), "--min", "0.6", env={"COLUMNS": "250"})  # --min: scenarios too
+    assert printed.returncode == 1
+    assert "turns 2/3 passed" in printed.stdout and "scenarios 1/2 passed" in printed.stdout
+    assert "biller key then a follow-up" in printed.stdout
+
+
+def test_kb_eval_refuses_a_file_that_is_neither_kind(tmp_path: Path) -> None:
+    other = tmp_path / "other.yaml"
+    other.write_text("preguntas: []\n", encoding="utf-8")
+    result = run("kb", "eval", str(other))
+    assert result.returncode == 2
+    assert "neither 'cases:' nor 'scenarios:'" in result.stderr
+
+
+def test_kb_cv_reports_k_fold_and_leave_one_article_out(tmp_path: Path) -> None:
+    from knowledge.pack import PACKS_DIR
+
+    pack = shutil.copytree(PACKS_DIR / "perseo", tmp_path / "pack")  # three articles: a quick run
+    keep = {"clave-facturador.md", "costo-soporte.md", "tutoriales.md"}
+    for article in (pack / "articles").glob("*.md"):
+        if article.name not in keep:
+            article.unlink()
+    env = {"PERSEO_KNOWLEDGE_PACK": str(pack)}
+    result = run("kb", "cv", "--folds", "3", "--json", env=env)
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    k_fold, left_out = report["k_fold"], report["leave_one_article_out"]
+    questions = k_fold["total"]["questions"]
+    assert k_fold["folds"] == 3 and len(k_fold["per_fold"]) == 3 and questions > 30
+    assert sum(k_fold["total"][v] for v in ("correct", "clarified", "declined", "wrong")) == questions
+    assert (
+        set(k_fold["per_article"])
+        == set(left_out["per_article"])
+        == {"clave-facturador", "costo-soporte", "tutoriales"}
+    )
+    assert left_out["total"]["questions"] == questions and left_out["total"]["correct"] == 0
+    assert left_out["wrongly_answered"] == left_out["total"]["wrong_rate"]
+    printed = run("kb", "cv", "--folds", "3", env={**env, "COLUMNS": "200"})
+    assert "answered with the right article" in printed.stdout and "leave-one-article-out" in printed.stdout
+    assert run("kb", "cv", "--folds", "1", env=env).returncode == 2
+
+
 def test_db_upgrade_creates_the_sqlite_file(tmp_path: Path) -> None:
     url = f"sqlite+aiosqlite:///{tmp_path / 'nested' / 'perseo.db'}"
     result = run("db", "upgrade", env={"PERSEO_DATABASE_URL": url})

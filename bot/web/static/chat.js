@@ -59,22 +59,52 @@
       bubble.textContent = text;
     }
     item.appendChild(bubble);
-    if (options && options.length) {
-      const group = document.createElement("div");
-      group.className = "msg__options";
-      group.setAttribute("role", "group");
-      group.setAttribute("aria-label", "Opciones");
-      for (const option of options) {
-        const button = document.createElement("button");
-        button.type = "button";
-        button.textContent = option;
-        button.addEventListener("click", () => submit(option));
-        group.appendChild(button);
-      }
-      item.appendChild(group);
-    }
+    addOptions(item, options);
     log.appendChild(item);
     item.scrollIntoView({ block: "end" });
+    return item;
+  }
+
+  function addOptions(item, options) {
+    if (!options || !options.length) return;
+    const group = document.createElement("div");
+    group.className = "msg__options";
+    group.setAttribute("role", "group");
+    group.setAttribute("aria-label", "Opciones");
+    for (const option of options) {
+      const button = document.createElement("button");
+      button.type = "button";
+      button.textContent = option;
+      button.addEventListener("click", () => submit(option));
+      group.appendChild(button);
+    }
+    item.appendChild(group);
+    item.scrollIntoView({ block: "end" });
+  }
+
+  // After a reload: the conversation so far (GET /api/chat/history), with the options the
+  // bot's last reply offered still tappable. Returns the updates cursor the history covers,
+  // or null when there is nothing to show (a new visitor) or the server could not answer.
+  const WHO = { customer: "user", bot: "bot", advisor: "advisor" };
+
+  async function restoreHistory() {
+    const id = localStorage.getItem("perseo-session");
+    if (!id) return null;
+    try {
+      const response = await fetch("/api/chat/history?session_id=" + encodeURIComponent(id));
+      if (!response.ok) return null;
+      const data = await response.json();
+      if (!data.messages.length) return null;
+      let lastBot = null;
+      for (const message of data.messages) {
+        const item = addMessage(WHO[message.role] || "bot", message.text);
+        if (message.role === "bot") lastBot = item;
+      }
+      if (lastBot) addOptions(lastBot, data.options);
+      return data.cursor;
+    } catch (error) {
+      return null; // offline: the page still works, it just starts from the welcome
+    }
   }
 
   async function submit(text, attachment) {
@@ -178,8 +208,10 @@
   }
 
   (async () => {
+    const restored = await restoreHistory();
     const stored = localStorage.getItem(cursorKey);
-    cursor = stored === null ? null : Number(stored);
+    // The history already shows what was pushed up to its cursor: poll only for what follows.
+    cursor = restored !== null ? restored : stored === null ? null : Number(stored);
     const data = await fetchUpdates();
     fast = Boolean(data && data.handoff);
     schedule();
