@@ -21,6 +21,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 from bot.engine import Engine
 from bot.handlers.common import TOPIC_OPTIONS
 from bot.messages import Attachment, Message
+from bot.store import pending_options
 from bot.web.client_address import client_address
 from bot.web.throttle import retry_after_seconds
 from bot.web.validation import MAX_ID, StrictJsonRoute
@@ -43,7 +44,6 @@ def _unguessable(value: str) -> str:
 
 
 SessionId = Annotated[str, AfterValidator(_unguessable)]
-from bot.store import pending_options
 
 HISTORY_MESSAGES = 50  # what a reloaded page shows again: the recent conversation, not all of it
 HISTORY_TEXT_CHARS = 4_000  # per message (the page's own box takes at most 4,000 characters)
