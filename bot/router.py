@@ -137,10 +137,12 @@ class Router:
         step = await _RESUMABLE[state.flow](replace(turn, text=text), self.knowledge, state.data)
         if step is None:
             return None
-        if step.outcome.source in ("handoff.waiting", "handoff.price") and _clear(reading, self.knowledge):
+        waiting = step.outcome.source in ("handoff.waiting", "handoff.price")
+        if waiting and _is_question(turn.text) and _clear(reading, self.knowledge):
+            # The place in the queue first, then the answer ("es sobre la firma" is for the advisor).
             answered = await self._interpretations(turn, reading)
             if not answered.outcome.fallback and answered.state is None:
-                return Step(_joined(answered.outcome, step.outcome), step.state)
+                return Step(_joined(step.outcome, answered.outcome), step.state)
         if step.state is None and reading.leave and _clear(reading, self.knowledge):
             answered = await self._interpretations(turn, reading)  # "ya no quiero esperar, ¿cómo pago?"
             return Step(_joined(step.outcome, answered.outcome), answered.state)
@@ -358,6 +360,27 @@ def _stalled(state: FlowState, step: Step) -> bool:
     if step.outcome.source in _UNDERSTOOD_BY_FLOW:
         return False
     return step.state is not None and step.state.flow == state.flow and step.state.data == state.data
+
+
+_ASKING = (
+    "que ",
+    "q ",
+    "como ",
+    "cuando ",
+    "donde ",
+    "cual ",
+    "cuanto ",
+    "cuanta ",
+    "quien ",
+    "hay ",
+    "puedo ",
+    "se puede ",
+)
+
+
+def _is_question(text: str) -> bool:
+    """A question, not a statement for the advisor ("es sobre la firma electrónica")."""
+    return "?" in text or f"{fold(text)} ".startswith(_ASKING)
 
 
 def _worded(text: str) -> bool:

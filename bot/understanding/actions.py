@@ -23,7 +23,7 @@ _PERSON = (
 )
 _PERSON_VERB = (
     r"(hablar|habla|conversar|comunicar|comunicarme|comuniqueme|comunicame|contactar|contactarme|pasar|pasame|paseme|"
-    r"pase|pasen|atender|atienda|atiende|atiendan|ayude|ayuden|ayudar|ayudarme|derivar|derivame|transferir|"
+    r"pase|pasen|atender|atienda|atiende|atiendan|atendido|atendida|ayude|ayuden|ayudar|ayudarme|derivar|derivame|transferir|"
     r"transfiera|conectar|conecteme|conectame|llame|llamen|escriba)"
 )
 _PERSON_REQUEST = (
@@ -41,8 +41,8 @@ _NOT_PERSON = re.compile(
 )
 
 _WHEN = (
-    r"(a que hora|a q hora|que hora|horario|horarios|hasta que hora|desde que hora|que dias|q dias|cuando|"
-    r"en que horario|dias y horas|abren|abiertos|atienden los)"
+    r"(a que hora|a q hora|que hora|horario|horarios|hasta que hora|hasta q hora|desde que hora|que dias|q dias|"
+    r"en que horario|dias y horas)"
 )
 _OFFICE = (
     r"(atienden|atiende|atencion|oficina|oficinas|abren|abiertos|trabajan|soporte|asesores|asesor|asesora|"
@@ -52,6 +52,7 @@ _OFFICE_HOURS = (
     re.compile(rf"\b{_WHEN}\b(\s+\w+){{0,4}}\s+\b{_OFFICE}\b"),
     re.compile(rf"\b{_OFFICE}\b(\s+\w+){{0,3}}\s+\b{_WHEN}\b"),
     re.compile(r"\bhorario de (atencion|oficina|soporte|trabajo)\b"),
+    re.compile(r"\b(cuando|que dias) (atienden|abren|trabajan|estan abiertos)\b"),
     re.compile(r"\batienden (los )?(sabados|domingos|feriados|fines de semana|el sabado|el domingo)\b"),
 )
 _NOT_OFFICE = re.compile(r"\b(capacitacion|capacitaciones|clase|clases|zoom|curso|cursos|taller|factura|pago|pagar)\b")

@@ -27,7 +27,20 @@ from knowledge.retrieval import Match, Results
 from knowledge.text import fold
 
 # Facets a follow-up may ask about, most specific first (a cue of an earlier one wins).
-FACET_ORDER = ("otherwise", "billing", "change", "price", "topic", "who", "link", "where", "time", "next")
+FACET_ORDER = (
+    "otherwise",
+    "back",
+    "billing",
+    "change",
+    "price",
+    "purpose",
+    "topic",
+    "who",
+    "link",
+    "where",
+    "time",
+    "next",
+)
 SESSION_FACETS = ("time", "link", "where", "topic")
 _CONTINUATION = (
     "y ", "e ", "pero ", "entonces ", "ya y ", "ok y ", "ah y ", "bueno y ", "ya pero ", "osea ", "o sea ",
@@ -43,7 +56,9 @@ _POINTERS = frozenset(
 _TRAINING_WORDS = frozenset(str.split("capacitacion capacitaciones clase clases sesion curso zoom link enlace reunion"))
 MAX_QUESTIONS = 2
 CLOSE = 0.9  # a menu only when the second topic scores this close to the first
-LONG_KNOWN = 5  # known keywords from which a long message is read by them alone
+# Known keywords from which a long message is also read by them alone (with 10 or more, 40 % of
+# the keyword weight known is enough; with fewer, half of it).
+LONG_KNOWN = 5
 MAX_CLAUSES = 4
 
 
@@ -189,7 +204,7 @@ def _followup(text: str, memory: Memory, knowledge: Knowledge, continuation: boo
         return None
     found = _facet(text, knowledge.pack.lexicon.followups)
     if found is None:
-        return None
+        return _about_topic(text, memory, knowledge, continuation)
     facet, cue = found
     rest = f" {text} ".replace(f" {cue} ", " ").split()
     rest = [w for w in rest if w not in _POINTERS]
@@ -218,15 +233,35 @@ def _followup(text: str, memory: Memory, knowledge: Knowledge, continuation: boo
     return None
 
 
-_STEMS: dict[tuple[int, str], frozenset[str]] = {}
+def _about_topic(text: str, memory: Memory, knowledge: Knowledge, continuation: bool) -> Interpretation | None:
+    """«ya, ¿y dentro del sistema también hay?»: a short continuation whose words all belong to
+    the current topic is about that topic, not about any article sharing one of its words."""
+    if memory.topic is None or not continuation or len(text.split()) > 8:
+        return None
+    try:
+        article = knowledge.pack.article(memory.topic)
+    except KeyError:
+        return None
+    stems = _known_stems(text, knowledge)
+    topic_stems = _topic_stems(article.id, knowledge, questions_only=True)
+    if not stems or any(s not in topic_stems for s in stems if s != "no"):
+        return None
+    return Interpretation("answer", article.id, knowledge.retriever.thresholds.answer, "continues the topic", text=text)
 
 
-def _topic_stems(article_id: str, knowledge: Knowledge) -> frozenset[str]:
-    key = (id(knowledge.pack), article_id)
+_STEMS: dict[tuple[int, str, bool], frozenset[str]] = {}
+
+
+def _topic_stems(article_id: str, knowledge: Knowledge, *, questions_only: bool = False) -> frozenset[str]:
+    """The keyword stems of an article (its title and questions, and unless told, its body)."""
+    key = (id(knowledge.pack), article_id, questions_only)
     if key not in _STEMS:
         article = knowledge.pack.article(article_id)
         analyzer = knowledge.retriever.analyzer
-        text = " ".join((article.title, *article.questions, article.body))
+        parts = (
+            (article.title, *article.questions) if questions_only else (article.title, *article.questions, article.body)
+        )
+        text = " ".join(parts)
         _STEMS[key] = frozenset(analyzer.keywords(analyzer.words(text)))
     return _STEMS[key]
 
@@ -264,7 +299,8 @@ def _search(content: Content, memory: Memory, knowledge: Knowledge, continuation
         if title:
             context = retriever.search(f"{whole} {title}", limit=5)
             readings.append((_discounted(context, 0.9), whole, f"in the context of {memory.topic}"))
-    if weak and len(set(known)) >= LONG_KNOWN and retriever.known_share(whole) >= 0.5:
+    distinct = len(set(known))
+    if weak and distinct >= LONG_KNOWN and retriever.known_share(whole) >= (0.4 if distinct >= 2 * LONG_KNOWN else 0.5):
         # A long dictated message: the words the pack knows make it clear; the rest (a
         # ferretería in Santo Domingo, the accountant...) should not drown it.
         readings.append(

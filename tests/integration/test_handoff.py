@@ -350,3 +350,15 @@ async def test_the_console_lists_training_sign_ups_naming_only_own_customers(
     assert (await customer.get("/console/trainings", follow_redirects=False)).status_code == 303
     await andrea.aclose()
     await carla.aclose()
+
+
+async def test_natural_words_join_and_leave_the_queue_and_office_hours_do_not(customer: httpx.AsyncClient) -> None:
+    hours = await say(customer, "¿desde qué hora atienden los asesores?", session="ana")
+    assert hours["handoff"] is False and "08:30" in hours["replies"][0]["text"]
+    joined = await say(customer, "necesito que me ayude una persona, por favor", session="ana")
+    assert joined["handoff"] is True and "puesto 1" in joined["replies"][0]["text"]
+    asked = await say(customer, "¿la firma puede ser en token?", session="ana")
+    assert asked["handoff"] is True and "puesto 1" in asked["replies"][0]["text"]  # still waiting, and answered
+    assert "P12" in " ".join(r["text"] for r in asked["replies"])
+    left = await say(customer, "no, ya no quiero esperar", session="ana")
+    assert left["handoff"] is False and "salió de la fila" in left["replies"][0]["text"]
