@@ -265,3 +265,20 @@ async def test_thanks_in_slang_twice_never_offers_an_advisor(engine: Engine, mes
     for text in ("chévere, gracias", "bacán, de ley"):
         outcome = await engine.handle(message_factory(text))
         assert outcome.source == "smalltalk.thanks" and not outcome.fallback
+
+
+# 8. Dialogues that trap: a list is never asked for without being shown again.
+
+
+async def test_an_unclear_invoice_choice_shows_the_list_again() -> None:
+    from bot.context import Turn
+    from bot.flows import report_payment
+    from tests.conftest import fixed_clock
+
+    data = {"step": "invoice", "choices": {"1": [7, "001-001-000000007"], "2": [8, "001-001-000000008"]}}
+    step = await report_payment.resume(Turn("la de este mes creo", fixed_clock()), data)
+    assert step is not None and step.state is not None and step.state.data == data
+    reply = step.outcome.replies[0]
+    assert "1. Factura 001-001-000000007" in reply.text and "2. Factura 001-001-000000008" in reply.text
+    chosen = await report_payment.resume(Turn(reply.options[1], fixed_clock()), data)
+    assert chosen is not None and chosen.state is not None and chosen.state.data["invoice_id"] == 8
