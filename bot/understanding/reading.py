@@ -209,6 +209,15 @@ def _followup(text: str, memory: Memory, knowledge: Knowledge, continuation: boo
     rest = f" {text} ".replace(f" {cue} ", " ").split()
     rest = [w for w in rest if w not in _POINTERS]
     session = memory.session if facet in SESSION_FACETS else None
+    stopwords = knowledge.retriever.analyzer.stopwords
+    unknown = [
+        w
+        for w in rest
+        if len(w) >= 4 and w not in _TRAINING_WORDS and w not in stopwords and _stem_known(w, knowledge) is None
+    ]
+    if unknown and facet in SESSION_FACETS and (session is not None or memory.topic == "capacitaciones"):
+        # «¿cuándo es la de contabilidad?»: another session, by its topic: the calendar says
+        return Interpretation("intent", "training.list", 1.0, "a training named by its topic", text=text)
     if session is not None and all(w in _TRAINING_WORDS or _stem_known(w, knowledge) is None for w in rest):
         reason = f"'{cue}' about the training session in memory"
         return Interpretation("session", facet, 1.0, reason, (session,), text=text)

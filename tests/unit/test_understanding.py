@@ -282,3 +282,19 @@ async def test_an_unclear_invoice_choice_shows_the_list_again() -> None:
     assert "1. Factura 001-001-000000007" in reply.text and "2. Factura 001-001-000000008" in reply.text
     chosen = await report_payment.resume(Turn(reply.options[1], fixed_clock()), data)
     assert chosen is not None and chosen.state is not None and chosen.state.data["invoice_id"] == 8
+
+
+# 9. Trainings by topic, day and hour come from the calendar.
+
+
+def test_a_training_named_by_its_topic_is_looked_up_in_the_calendar(knowledge: Knowledge) -> None:
+    memory = Memory(topic="capacitaciones", session="tardes-20261207")
+    first = read(knowledge, "¿y la de inventario a qué hora es?", memory).first
+    assert first is not None and (first.kind, first.target) == ("intent", "training.list")
+    same = read(knowledge, "¿y a qué hora era?", memory).first
+    assert same is not None and (same.kind, same.target, same.candidates) == ("session", "time", ("tardes-20261207",))
+
+
+def test_the_training_schedule_in_the_article_comes_from_the_calendar(knowledge: Knowledge) -> None:
+    body = knowledge.pack.article("capacitaciones").body
+    assert "de lunes a viernes, de 15:00 a 16:00" in body and "todos los días" not in body
