@@ -93,37 +93,78 @@ def _questions(piece: str) -> list[str]:
 
 
 def _whole_role(folded: str, discourse: Mapping[str, tuple[str, ...]]) -> str | None:
+    index = phrase_index(discourse)
     for role in ("thanks", "goodbye", "greeting", "leave", "venting", "courtesy", "filler"):
-        if folded in discourse.get(role, ()):
+        if folded in index.whole.get(role, ()):
             return role
     return None
 
 
+@dataclass(frozen=True)
+class PhraseIndex:
+    """The discourse phrases as word tuples, by their first and last word (built once per pack)."""
+
+    whole: dict[str, frozenset[str]]
+    by_first: dict[str, dict[str, tuple[tuple[str, ...], ...]]]
+    by_last: dict[str, dict[str, tuple[tuple[str, ...], ...]]]
+
+
+_INDEXES: dict[int, tuple[Mapping[str, tuple[str, ...]], PhraseIndex]] = {}
+
+
+def phrase_index(discourse: Mapping[str, tuple[str, ...]]) -> PhraseIndex:
+    cached = _INDEXES.get(id(discourse))
+    if cached is not None and cached[0] is discourse:
+        return cached[1]
+    whole: dict[str, frozenset[str]] = {}
+    by_first: dict[str, dict[str, tuple[tuple[str, ...], ...]]] = {}
+    by_last: dict[str, dict[str, tuple[tuple[str, ...], ...]]] = {}
+    for role, phrases in discourse.items():
+        whole[role] = frozenset(phrases)
+        firsts: dict[str, list[tuple[str, ...]]] = {}
+        lasts: dict[str, list[tuple[str, ...]]] = {}
+        for phrase in phrases:  # longest first, as the lexicon gives them
+            words = tuple(phrase.split())
+            firsts.setdefault(words[0], []).append(words)
+            lasts.setdefault(words[-1], []).append(words)
+        by_first[role] = {w: tuple(p) for w, p in firsts.items()}
+        by_last[role] = {w: tuple(p) for w, p in lasts.items()}
+    index = PhraseIndex(whole, by_first, by_last)
+    _INDEXES[id(discourse)] = (discourse, index)
+    return index
+
+
 def _strip(folded: str, discourse: Mapping[str, tuple[str, ...]], roles: set[str]) -> str:
+    index = phrase_index(discourse)
     words = folded.split()
     for role in ANYWHERE_ROLES:
-        for phrase in discourse.get(role, ()):
-            size = len(phrase.split())
-            if size < 2:
-                continue
-            i = _find(words, phrase.split())
-            while i >= 0:
-                del words[i : i + size]
-                roles.add(role)
-                i = _find(words, phrase.split())
+        starts = index.by_first.get(role, {})
+        i = 0
+        while i < len(words):
+            for phrase in starts.get(words[i], ()):
+                size = len(phrase)
+                if size >= 2 and tuple(words[i : i + size]) == phrase:
+                    del words[i : i + size]
+                    roles.add(role)
+                    break
+            else:
+                i += 1
     changed = True
     while changed and words:
         changed = False
         for role in EDGE_ROLES:
-            for phrase in discourse.get(role, ()):
-                target = phrase.split()
-                size = len(target)
-                if size <= len(words) and words[:size] == target:
+            for phrase in index.by_first.get(role, {}).get(words[0], ()):
+                size = len(phrase)
+                if tuple(words[:size]) == phrase:
                     del words[:size]
                     roles.add(role)
                     changed = True
                     break
-                if size <= len(words) and words[-size:] == target:
+            if changed or not words:
+                break
+            for phrase in index.by_last.get(role, {}).get(words[-1], ()):
+                size = len(phrase)
+                if size <= len(words) and tuple(words[-size:]) == phrase:
                     del words[-size:]
                     roles.add(role)
                     changed = True
@@ -131,11 +172,3 @@ def _strip(folded: str, discourse: Mapping[str, tuple[str, ...]], roles: set[str
             if changed:
                 break
     return " ".join(words)
-
-
-def _find(words: list[str], target: list[str]) -> int:
-    size = len(target)
-    for i in range(len(words) - size + 1):
-        if words[i : i + size] == target:
-            return i
-    return -1

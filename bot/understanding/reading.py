@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 from bot.context import Knowledge
 from bot.understanding import actions, references
-from bot.understanding.content import Content, extract
+from bot.understanding.content import Content, extract, phrase_index
 from bot.understanding.memory import Memory
 from knowledge.retrieval import Match, Results
 from knowledge.text import fold
@@ -152,21 +152,23 @@ def understand(text: str, memory: Memory, knowledge: Knowledge, today: dt.date) 
 
 def _only(folded: str, groups: Mapping[str, tuple[str, ...]], role: str) -> bool:
     """The whole message is made of `role` phrases (plus courtesy and thanks): "de una, dale"."""
-    wanted = groups.get(role, ())
-    if not folded or not wanted:
+    index = phrase_index(groups)
+    if not folded or role not in index.whole:
         return False
-    if folded in wanted:
+    if folded in index.whole[role]:
         return True
-    extra = groups.get("courtesy", ()) + groups.get("thanks", ())
     words = folded.split()
     used = False
     i = 0
     while i < len(words):
-        for phrase in (*wanted, *extra):
-            size = len(phrase.split())
-            if words[i : i + size] == phrase.split():
-                used = used or phrase in wanted
-                i += size
+        for group in (role, "courtesy", "thanks"):
+            match = next(
+                (p for p in index.by_first.get(group, {}).get(words[i], ()) if tuple(words[i : i + len(p)]) == p),
+                None,
+            )
+            if match is not None:
+                used = used or group == role
+                i += len(match)
                 break
         else:
             return False
