@@ -295,10 +295,13 @@ def _search(content: Content, memory: Memory, knowledge: Knowledge, continuation
     retriever = knowledge.retriever
     whole = content.text
     results = retriever.search(whole, limit=5)
+    answer = retriever.thresholds.answer
     readings: list[tuple[Results, str, str]] = [(results, whole, "the whole message")]
     if len(content.clauses) > 1:
         for clause in content.clauses[:MAX_CLAUSES]:
-            readings.append((retriever.search(clause, limit=5), clause, "one clause"))
+            if len(set(_known_stems(clause, knowledge))) >= 2 or results.best is None or results.best.score < answer:
+                # a clause that could be a question of its own (or the whole is unclear)
+                readings.append((retriever.search(clause, limit=5), clause, "one clause"))
     thresholds = retriever.thresholds
     weak = results.best is None or results.best.score < thresholds.answer
     known = _known_stems(whole, knowledge)
