@@ -94,6 +94,18 @@ _PAY_FORMS = {
 }
 
 
+_REPORT_PAYMENT = re.compile(
+    r"\b(quiero|quisiera|deseo|necesito|voy a|vengo a|me gustaria|puedo)\s+(\w+\s+){0,2}"
+    r"(reportar|registrar|avisar|notificar|informar|reportarles|avisarles)\b(\s+\w+){0,4}\s+"
+    r"(pago|pague|pagamos|deposito|deposite|transferencia|transferi|comprobante)\b"
+)
+
+
+def reports_payment(folded: str) -> bool:
+    """'quiero reportar que ya pagué', 'necesito registrar mi depósito': do it (verification first)."""
+    return bool(_REPORT_PAYMENT.search(folded))
+
+
 def asks_for_person(folded: str) -> bool:
     if _NOT_PERSON.search(folded):
         return False

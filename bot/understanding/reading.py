@@ -131,6 +131,9 @@ def understand(text: str, memory: Memory, knowledge: Knowledge, today: dt.date) 
     if actions.cancels_plan(whole) and not _about_training(whole, memory):
         cancel = Interpretation("intent", "plan.cancel", 1.0, "asks to cancel the plan")
         return reading((cancel,))
+    if actions.reports_payment(whole):
+        report = Interpretation("intent", "payment.report", 1.0, "asks to report a payment")
+        return reading((report,))
     if content.empty:
         return reading(())
 

@@ -200,6 +200,13 @@ def test_any_way_of_asking_for_a_person(knowledge: Knowledge, text: str) -> None
     assert reading.person and reading.first is not None and reading.first.target == "handoff.request"
 
 
+@pytest.mark.parametrize("text", ["quiero avisarles que ya deposité", "necesito registrar mi transferencia de ayer"])
+def test_reporting_a_payment_in_natural_words(knowledge: Knowledge, text: str) -> None:
+    first = read(knowledge, text).first
+    assert first is not None and (first.kind, first.target) == ("intent", "payment.report")
+    assert not actions.reports_payment("a quien le aviso que ya pague")  # a question about the rule
+
+
 @pytest.mark.parametrize("text", ["¿desde qué hora atienden los asesores?", "¿cuál es el horario de atención?"])
 def test_office_hours_are_a_question_not_a_request(knowledge: Knowledge, text: str) -> None:
     reading = read(knowledge, text)
