@@ -50,7 +50,7 @@ _CONTINUATION = (
 _POINTERS = frozenset(
     str.split(
         "eso esa ese esto esta este esos esas la lo las los le les ella el ellos tambien mismo misma solo "
-        "sirve pa para hago hacer puedo puede se si no y o ya ok bueno entonces"
+        "sirve pa para hago hacer puedo puede se si no y o ya ok bueno entonces despues luego ahora antes"
     )
 )
 _TRAINING_WORDS = frozenset(str.split("capacitacion capacitaciones clase clases sesion curso zoom link enlace reunion"))

@@ -85,6 +85,11 @@ def test_the_same_follow_up_means_another_facet_after_another_topic(knowledge: K
     assert reading.first is not None and reading.first.target == "credenciales:change"
 
 
+def test_regret_after_cancelling_is_about_coming_back(knowledge: Knowledge) -> None:
+    reading = read(knowledge, "¿y si después me arrepiento?", Memory(topic="cancelacion"))
+    assert reading.first is not None and reading.first.target == "cancelacion:back"
+
+
 def test_a_money_follow_up_never_borrows_another_articles_price(knowledge: Knowledge) -> None:
     reading = read(knowledge, "¿y cuánto vale eso?", Memory(topic="primer-ingreso"))
     first = reading.first
