@@ -220,7 +220,8 @@ def _followup(text: str, memory: Memory, knowledge: Knowledge, continuation: boo
         for w in rest
         if len(w) >= 4 and w not in _TRAINING_WORDS and w not in stopwords and _stem_known(w, knowledge) is None
     ]
-    if unknown and facet in SESSION_FACETS and (session is not None or memory.topic == "capacitaciones"):
+    trainings = session is not None or memory.topic == "capacitaciones"
+    if trainings and unknown and facet in SESSION_FACETS and not _names_other_topic(rest, "capacitaciones", knowledge):
         # «¿cuándo es la de contabilidad?»: another session, by its topic: the calendar says
         return Interpretation("intent", "training.list", 1.0, "a training named by its topic", text=text)
     if session is not None and all(w in _TRAINING_WORDS or _stem_known(w, knowledge) is None for w in rest):
@@ -232,8 +233,13 @@ def _followup(text: str, memory: Memory, knowledge: Knowledge, continuation: boo
         article = knowledge.pack.article(memory.topic)
     except KeyError:
         return None
-    topic_stems = _topic_stems(article.id, knowledge)
-    named = [w for w in rest if (stem := _stem_known(w, knowledge)) is not None and stem not in topic_stems]
+    topic_stems = _topic_stems(article.id, knowledge, questions_only=True)
+    titles = _title_stems(knowledge)
+    named = [
+        w
+        for w in rest
+        if (stem := _stem_known(w, knowledge)) is not None and stem in titles and stem not in topic_stems
+    ]
     if named:
         # Words the topic's questions do not use: if they alone name another topic clearly,
         # this is a new question ("¿y el usuario también?"), searched below.
@@ -245,6 +251,36 @@ def _followup(text: str, memory: Memory, knowledge: Knowledge, continuation: boo
     if facet == "price" and continuation:
         return Interpretation("decline", f"{article.id}:{facet}", 1.0, f"{article.id} has no price", text=text)
     return None
+
+
+_TITLES: dict[int, frozenset[str]] = {}
+
+
+def _title_stems(knowledge: Knowledge) -> frozenset[str]:
+    """Keywords of the articles' titles: a word that names a topic ("tutoriales", "usuario", "pago")."""
+    key = id(knowledge.pack)
+    if key not in _TITLES:
+        analyzer = knowledge.retriever.analyzer
+        titles = " ".join(a.title for a in knowledge.pack.articles)
+        _TITLES[key] = frozenset(analyzer.keywords(analyzer.words(titles)))
+    return _TITLES[key]
+
+
+def _names_title(words: list[str], article_id: str, knowledge: Knowledge) -> bool:
+    """Some word is a title keyword of another topic ("tutoriales" while talking of trainings)."""
+    if article_id not in {a.id for a in knowledge.pack.articles}:
+        return False
+    own = _topic_stems(article_id, knowledge, questions_only=True)
+    titles = _title_stems(knowledge)
+    return any((stem := _stem_known(w, knowledge)) is not None and stem in titles and stem not in own for w in words)
+
+
+def _names_other_topic(words: list[str], article_id: str, knowledge: Knowledge) -> bool:
+    """Some word is a keyword of the pack that the article never uses ("tutoriales")."""
+    if article_id not in {a.id for a in knowledge.pack.articles}:
+        return False
+    stems = _topic_stems(article_id, knowledge, questions_only=True)
+    return any((stem := _stem_known(w, knowledge)) is not None and stem not in stems for w in words)
 
 
 def _about_topic(text: str, memory: Memory, knowledge: Knowledge, continuation: bool) -> Interpretation | None:
@@ -308,9 +344,11 @@ def _search(content: Content, memory: Memory, knowledge: Knowledge, continuation
     thresholds = retriever.thresholds
     weak = results.best is None or results.best.score < thresholds.answer
     known = _known_stems(whole, knowledge)
-    if memory.topic is not None and weak and known and (continuation or len(whole.split()) <= 5):
+    topic = memory.topic
+    elliptical = topic is not None and not _names_title(whole.split(), topic, knowledge)
+    if topic is not None and elliptical and weak and known and (continuation or len(whole.split()) <= 5):
         try:
-            title = knowledge.pack.article(memory.topic).title
+            title = knowledge.pack.article(topic).title
         except KeyError:
             title = ""
         if title:
