@@ -72,7 +72,13 @@ def build_calendar(settings: Settings) -> Calendar:
 def build_knowledge(settings: Settings, clock: Clock = system_clock) -> Knowledge:
     pack_dir = resolve_pack_dir(settings.knowledge_pack)
     today = clock().astimezone(zoneinfo.ZoneInfo(settings.timezone)).date()
-    pack = load_pack(pack_dir, with_derived(read_facts(pack_dir), today))
+    facts = with_derived(read_facts(pack_dir), today)
+    from bot.domain.trainings import schedule_text
+
+    schedule = schedule_text(build_calendar(settings))
+    if schedule and isinstance(facts.get("training"), dict):
+        facts["training"]["schedule"] = schedule  # the calendar is the truth about when
+    pack = load_pack(pack_dir, facts)
     return knowledge_from_pack(pack, pack_dir)
 
 
@@ -91,7 +97,7 @@ def build_engine(
     clock: Clock = system_clock,
 ) -> Engine:
     knowledge = knowledge or build_knowledge(settings, clock)
-    return Engine(Router(knowledge, settings.max_message_chars), store, clock, settings.zone)
+    return Engine(Router(knowledge, settings.max_message_chars, settings.office_hours()), store, clock, settings.zone)
 
 
 def build_ticker(

@@ -48,4 +48,6 @@ class Engine:
             step = await self.router.decide(turn, open_turn.state)
             open_turn.finish(step.outcome, step.state)
         # Channels need to know whether a person now owns (or will own) the conversation.
-        return replace(step.outcome, meta={**step.outcome.meta, "flow": step.state.flow if step.state else None})
+        return replace(
+            step.outcome, meta={**step.outcome.meta, "flow": (step.state.flow or None) if step.state else None}
+        )

@@ -52,14 +52,26 @@ class Outcome:
 class FlowState:
     """A multi-step dialogue in progress, stored with the conversation between messages."""
 
-    flow: str
+    flow: str  # "" when no dialogue is in progress and only the memory is kept
     data: dict[str, Any]
+    # The conversation's short memory (bot.understanding.Memory as JSON): the current topic and
+    # the options just shown, so the next message can be read in context. Not part of the
+    # dialogue's identity, hence compare=False.
+    memory: dict[str, Any] = field(default_factory=dict, compare=False)
 
     def to_json(self) -> dict[str, Any]:
-        return {"flow": self.flow, "data": self.data}
+        value: dict[str, Any] = {"flow": self.flow, "data": self.data} if self.flow else {}
+        if self.memory:
+            value["memory"] = self.memory
+        return value
 
     @classmethod
     def from_json(cls, value: dict[str, Any] | None) -> FlowState | None:
-        if not value or "flow" not in value:
+        if not value or ("flow" not in value and not value.get("memory")):
             return None
-        return cls(str(value["flow"]), dict(value.get("data") or {}))
+        memory = value.get("memory")
+        return cls(
+            str(value.get("flow") or ""),
+            dict(value.get("data") or {}),
+            dict(memory) if isinstance(memory, dict) else {},
+        )

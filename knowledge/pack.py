@@ -22,6 +22,8 @@ from typing import Any
 
 import yaml
 
+from knowledge.text import fold
+
 PACKS_DIR = Path(__file__).resolve().parent
 _PLACEHOLDER = re.compile(r"\{\{\s*([a-zA-Z0-9_.]+)\s*\}\}")
 _FRONT_MATTER = re.compile(r"\A---\s*\n(.*?)\n---\s*\n(.*)\Z", re.DOTALL)
@@ -39,12 +41,22 @@ class Article:
     questions: tuple[str, ...]
     body: str
     links: tuple[str, ...] = ()
+    # Short answers to follow-ups about this topic ("¿y cuánto cuesta?", "¿y para cambiarla?"),
+    # by facet (price, time, change, next, ...; the facets are the keys of the lexicon's
+    # `followups`). A follow-up about a facet the topic lacks is never answered from another
+    # article's facts.
+    followups: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
 class Lexicon:
     slang: Mapping[str, str] = field(default_factory=dict)
     stopwords: frozenset[str] = frozenset()
+    # Folded phrases by role (greeting, courtesy, filler, venting, thanks, goodbye, yes, no,
+    # leave): what wraps a question rather than being one (bot/understanding).
+    discourse: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    # Folded cue phrases of each follow-up facet ("cuanto cuesta" -> price).
+    followups: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -109,6 +121,13 @@ def render(template: str, facts: Mapping[str, Any], *, where: str = "text") -> s
 
 def load_pack(pack_dir: Path, facts: Mapping[str, Any]) -> Pack:
     """Read a pack and render its articles with `facts` (raw facts plus derived values)."""
+    raw_lexicon = _read_yaml(pack_dir / "lexicon.yaml")
+    lexicon = Lexicon(
+        slang={str(k): str(v) for k, v in (raw_lexicon.get("slang") or {}).items()},
+        stopwords=_word_set(raw_lexicon.get("stopwords")),
+        discourse=_phrase_groups(raw_lexicon.get("discourse")),
+        followups=_phrase_groups(raw_lexicon.get("followups")),
+    )
     articles = tuple(_load_article(path, facts) for path in sorted((pack_dir / "articles").glob("*.md")))
     if not articles:
         raise PackError(f"{pack_dir}/articles has no .md files")
@@ -120,11 +139,13 @@ def load_pack(pack_dir: Path, facts: Mapping[str, Any]) -> Pack:
 
     raw_intents = _read_yaml(pack_dir / "intents.yaml")
     intents = {name: tuple(str(p) for p in phrases) for name, phrases in raw_intents.items()}
-    raw_lexicon = _read_yaml(pack_dir / "lexicon.yaml")
-    lexicon = Lexicon(
-        slang={str(k): str(v) for k, v in (raw_lexicon.get("slang") or {}).items()},
-        stopwords=_word_set(raw_lexicon.get("stopwords")),
-    )
+    for article in articles:
+        unknown = sorted(set(article.followups) - set(lexicon.followups))
+        if unknown:
+            raise PackError(
+                f"article {article.id!r}: follow-up facet(s) {', '.join(unknown)} are not in lexicon.yaml "
+                f"followups ({', '.join(lexicon.followups) or 'none'})"
+            )
     return Pack(pack_dir.name, articles, intents, lexicon, facts)
 
 
@@ -142,12 +163,16 @@ def _load_article(path: Path, facts: Mapping[str, Any]) -> Article:
     if not _ARTICLE_ID.match(str(meta["id"])):
         raise PackError(f"{path}: id must be lowercase letters, digits and dashes")
     body = render(match.group(2).strip(), facts, where=str(path))
+    followups = meta.get("followups") or {}
+    if not isinstance(followups, Mapping) or not all(isinstance(v, str) and v.strip() for v in followups.values()):
+        raise PackError(f"{path}: followups must map a facet to a non-empty text")
     return Article(
         id=str(meta["id"]),
         title=str(meta["title"]),
         questions=tuple(str(q) for q in meta["questions"]),
         body=body,
         links=tuple(str(link) for link in meta.get("links") or ()),
+        followups={str(k): str(v).strip() for k, v in followups.items()},
     )
 
 
@@ -156,6 +181,20 @@ def _word_set(value: Any) -> frozenset[str]:
     if isinstance(value, Mapping):
         return frozenset(w for group in value.values() for w in str(group or "").split())
     return frozenset(str(value or "").split())
+
+
+def _phrase_groups(value: Any) -> dict[str, tuple[str, ...]]:
+    """`{role: "a | b c | d"}` -> `{role: ("a", "b c", "d")}`, folded, longest first."""
+    if not value:
+        return {}
+    if not isinstance(value, Mapping):
+        raise PackError("lexicon.yaml: discourse and followups must map a name to phrases separated by '|'")
+    groups: dict[str, tuple[str, ...]] = {}
+    for name, phrases in value.items():
+        items = phrases if isinstance(phrases, list) else str(phrases or "").split("|")
+        folded = {fold(str(p)) for p in items} - {""}
+        groups[str(name)] = tuple(sorted(folded, key=lambda p: (-len(p.split()), p)))
+    return groups
 
 
 def _read_yaml(path: Path) -> dict[str, Any]:

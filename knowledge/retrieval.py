@@ -191,14 +191,23 @@ class Retriever:
         self._weights = np.array([p.weight for p in self._phrases])
         self._targets = [p.target for p in self._phrases]
 
-    def search(self, text: str, limit: int = 3) -> Results:
-        """The best `limit` targets (articles or intents) for the text, best first."""
+    def search(self, text: str, limit: int = 3, *, known_only: bool = False) -> Results:
+        """The best `limit` targets (articles or intents) for the text, best first.
+
+        `known_only`: score only the words the pack knows, as if the others were not written
+        (the caller decides how much to trust that: bot/understanding).
+        """
         words = self.analyzer.words(text)
         if not words:
             return Results([], ())
         stems = list(dict.fromkeys(self._rescue(s) for s in self.analyzer.keywords(words)))
         # A number the pack never mentions ("me inscribí el 15") is not an unknown topic.
         stems = [s for s in stems if s in self._idf or not s.isdigit()]
+        if known_only:
+            stems = [s for s in stems if s in self._idf]
+            if not stems:
+                return Results([], ())
+            words = [w for w in words if w in self.analyzer.stopwords or self._rescue_word(w) in self._idf]
         if stems:
             characters = self._chars.similarities(" ".join(words))
             weights = [self._idf.get(t, self._unknown_idf) for t in stems]
@@ -226,6 +235,23 @@ class Retriever:
                 if len(best) == limit:
                     break
         return Results(list(best.values()), tuple(stems))
+
+    def _rescue_word(self, word: str) -> str:
+        stems = self.analyzer.keywords([word])
+        return self._rescue(stems[0]) if stems else ""
+
+    def known_share(self, text: str) -> float:
+        """The share of the text's keyword weight that the pack knows (1.0 without keywords)."""
+        stems = list(dict.fromkeys(self._rescue(s) for s in self.analyzer.keywords(self.analyzer.words(text))))
+        stems = [s for s in stems if s in self._idf or not s.isdigit()]
+        if not stems:
+            return 1.0
+        weights = [self._idf.get(t, self._unknown_idf) for t in stems]
+        return sum(w for t, w in zip(stems, weights, strict=True) if t in self._idf) / sum(weights)
+
+    def knows(self, stem: str) -> bool:
+        """True when some phrase of the pack has this keyword stem."""
+        return stem in self._idf
 
     def explain(self, text: str) -> dict[str, object]:
         """What the analyzer made of a text (for `perseo-bot kb explain` and debugging)."""

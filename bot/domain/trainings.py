@@ -117,6 +117,18 @@ class Calendar:
         return Session(f"{series.id}-{day:%Y%m%d}", start, series.minutes, topic, series.zoom, series.seats)
 
 
+def schedule_text(calendar: Calendar) -> str | None:
+    """'de lunes a viernes, de 15:00 a 16:00' from the repeating series (None without any): what
+    the articles say about when trainings are, so they never drift from the calendar."""
+    from bot.format import office_hours
+
+    parts = []
+    for series in calendar.series:
+        end = (dt.datetime.combine(dt.date(2000, 1, 1), series.start) + dt.timedelta(minutes=series.minutes)).time()
+        parts.append(office_hours(series.weekdays, series.start, end))
+    return "; ".join(dict.fromkeys(parts)) or None
+
+
 def parse_calendar(data: Mapping[str, Any], zone: zoneinfo.ZoneInfo) -> Calendar:
     """Read trainings.yaml (already parsed); every problem names its place."""
     default_zoom = _zoom(data.get("zoom"), "zoom") if data.get("zoom") else None

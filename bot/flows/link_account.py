@@ -21,6 +21,7 @@ from bot.flows import Step
 from bot.format import weekday_date
 from bot.handlers.common import HANDOFF_OPTION
 from bot.messages import FlowState, Outcome, Reply
+from knowledge.text import fold
 
 NAME = "link"
 _DIGITS = re.compile(r"\d")
@@ -32,6 +33,15 @@ _PURPOSE = {
     "payment.report": "reportar un pago por este chat",
     "plan.cancel": "cancelar su plan por este chat",
 }
+_ASKS_WHY = re.compile(
+    r"\b(para que|pa que|por que|porque|xq|para q|pa q|por q)\b.*\b(ruc|codigo|verific\w*|datos|correo)\b"
+    r"|\b(ruc|codigo)\b.*\b(para que|por que|es seguro|seguro)\b"
+)
+WHY = (
+    "Le pido el RUC para verificar que usted pertenece a la empresa antes de mostrarle datos de su cuenta: "
+    "así protegemos su información. Le enviaremos un código de 6 dígitos al correo registrado de la empresa; "
+    "nunca le pediré su clave. Escriba el RUC (13 dígitos) o «cancelar» si prefiere dejarlo."
+)
 CANCEL_WORDS = frozenset({"cancelar", "salir", "no", "dejalo", "olvidalo"})
 RESEND_WORDS = frozenset({"reenviar", "otro codigo", "no me llego", "reenviame", "enviar de nuevo"})
 
@@ -53,6 +63,8 @@ async def resume(turn: Turn, data: dict[str, object]) -> Step | None:
     if data.get("step") == "code" and lowered in RESEND_WORDS:
         return await _send_code(turn, str(data["ruc"]), str(data.get("then", "")))
     if not _DIGITS.search(text):
+        if _ASKS_WHY.search(fold(text)):  # «¿para qué quiere el RUC?»: explain, keep waiting
+            return Step(_outcome(WHY, "link.why"), FlowState(NAME, dict(data)))
         return None  # a new question: the dialogue gives way
     digits = "".join(ch for ch in text if ch.isdigit())
     if data.get("step") == "code":

@@ -68,7 +68,7 @@ async def resume(turn: Turn, data: dict[str, object]) -> Step | None:
     if step == "invoice":
         choice = _choose_invoice(folded, state)
         if choice is None:
-            return Step(_outcome("Responda con el número de la lista, por favor."), FlowState(NAME, state))
+            return Step(_list_again(state), FlowState(NAME, state))
         state |= {"step": "amount", "invoice_id": choice[0], "number": choice[1]}
         return Step(_outcome(QUESTIONS["amount"]), FlowState(NAME, state))
     if step == "confirm":
@@ -113,14 +113,24 @@ def _summary(state: dict[str, object]) -> Step:
     return Step(_outcome(summary, ("Sí, enviar", "No, cancelar")), FlowState(NAME, state))
 
 
+def _list_again(state: dict[str, object]) -> Outcome:
+    """Never "answer with the number of the list" without the list."""
+    choices = state.get("choices")
+    listed = sorted(choices.items()) if isinstance(choices, dict) else []
+    lines = [f"{n}. Factura {choice[1]}" for n, choice in listed]
+    text = "¿Cuál de estas facturas pagó? Responda con su número:\n" + "\n".join(lines)
+    text += "\nSi prefiere no reportar ahora, escriba «cancelar»."
+    return _outcome(text, tuple(f"Factura {choice[1]}" for _, choice in listed))
+
+
 def _choose_invoice(folded: str, state: dict[str, object]) -> list[object] | None:
     choices = state.get("choices")
     if not isinstance(choices, dict):
         return None
     if folded in choices:
         return list(choices[folded])
-    for choice in choices.values():  # a tapped option starts with the invoice number
-        if folded.startswith(fold(str(choice[1]))):
+    for choice in choices.values():  # a tapped option starts with (or names) the invoice number
+        if folded.startswith(fold(str(choice[1]))) or folded.removeprefix("factura ").startswith(fold(str(choice[1]))):
             return list(choice)
     return None
 

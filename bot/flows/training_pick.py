@@ -44,6 +44,8 @@ def offer(outcome: Outcome, offers: list[Offer]) -> Step:
     options = tuple(SIGN_PREFIX + short(o.session) for o in chosen)
     first = outcome.replies[0]
     with_options = replace(outcome, replies=(Reply(first.text, options), *outcome.replies[1:]))
+    if len(chosen) == 1:  # one session shown: "¿de qué tema es?", "¿a qué hora?" are about it
+        with_options = replace(with_options, meta={**with_options.meta, "session": chosen[0].session.id})
     return Step(with_options, FlowState(NAME, {"ids": [o.session.id for o in chosen], "options": list(options)}))
 
 
@@ -89,10 +91,11 @@ async def sign_up(turn: Turn, session_id: str) -> Step:
         minutes = turn.trainings.reminder_minutes
         when = " y ".join(str(m) for m in minutes)
         remind = f" Le recordaré por este chat {when} minutos antes." if minutes else ""
-        return Step(_outcome(f"¡Listo! Quedó inscrito en {_says(session)}. {zoom}{remind}", "training.signed"), None)
+        signed = _outcome(f"¡Listo! Quedó inscrito en {_says(session)}. {zoom}{remind}", "training.signed")
+        return Step(replace(signed, meta={"session": session.id}), None)
     if result == SignUp.ALREADY:
         text = f"Ya está inscrito en {_says(session)}; no hace falta inscribirse otra vez. {zoom}"
-        return Step(_outcome(text, "training.already"), None)
+        return Step(replace(_outcome(text, "training.already"), meta={"session": session.id}), None)
     reason = {
         SignUp.FULL: f"La sesión {_says(session)} ya no tiene cupos.",
         SignUp.STARTED: f"La sesión {_says(session)} ya empezó.",

@@ -12,6 +12,12 @@ _REPLIES = {
     ),
     "thanks": Reply("¡Con gusto! Si tiene otra consulta, aquí estoy para ayudarle."),
     "goodbye": Reply("¡Hasta pronto! Que tenga un excelente día."),
+    "venting": Reply(
+        "Disculpe la demora o si no le entendí bien; aquí estoy. Cuénteme en pocas palabras qué necesita "
+        "o, si prefiere, le comunico con un asesor.",
+        (HANDOFF_OPTION, *TOPIC_OPTIONS[:2]),
+    ),
+    "leave": Reply("De acuerdo, lo dejamos así. Si necesita algo más, aquí estoy."),
     "help": Reply(
         "Soy el asistente virtual de Perseo WEB (un programa, no una persona). Puedo ayudarle con "
         + CAPABILITIES

@@ -445,3 +445,15 @@ async def test_a_chat_that_was_another_distributors_customer_shows_only_what_cam
     assert "mis facturas" in full and "quiero hablar con un asesor" in full
     await carla.aclose()
     await andrea.aclose()
+
+
+async def test_natural_words_join_and_leave_the_queue_and_office_hours_do_not(customer: httpx.AsyncClient) -> None:
+    hours = await say(customer, "¿desde qué hora atienden los asesores?", session="ana")
+    assert hours["handoff"] is False and "08:30" in hours["replies"][0]["text"]
+    joined = await say(customer, "necesito que me ayude una persona, por favor", session="ana")
+    assert joined["handoff"] is True and "puesto 1" in joined["replies"][0]["text"]
+    asked = await say(customer, "¿la firma puede ser en token?", session="ana")
+    assert asked["handoff"] is True and "puesto 1" in asked["replies"][0]["text"]  # still waiting, and answered
+    assert "P12" in " ".join(r["text"] for r in asked["replies"])
+    left = await say(customer, "no, ya no quiero esperar", session="ana")
+    assert left["handoff"] is False and "salió de la fila" in left["replies"][0]["text"]

@@ -60,7 +60,9 @@ async def test_clarification_resumes_from_stored_state(
 
     second = await engine.handle(message_factory("2"))
     assert second.source == candidates[1] and not second.fallback
-    assert memory_store.states[conversation] is None
+    # The dialogue is over; only the short memory stays (the topic just answered).
+    assert memory_store.states[conversation] == FlowState("", {})
+    assert memory_store.states[conversation].memory == {"topic": candidates[1]}
 
 
 async def test_clarification_gives_way_to_a_new_question(engine: Engine, message_factory: MessageFactory) -> None:
