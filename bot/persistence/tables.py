@@ -494,3 +494,23 @@ class ChannelEventRow(Base):
     payload: Mapped[dict[str, Any] | None] = mapped_column(Json, nullable=True)
     received_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
     processed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), nullable=True, index=True)
+
+
+class BackofficeAuditRow(Base):
+    """Who did what in the back office, and when: payments confirmed or rejected, hours added,
+    trainings added or cancelled. Admins read it at /console/backoffice/audit."""
+
+    __tablename__ = "backoffice_audit"
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), index=True)
+    advisor_id: Mapped[int | None] = mapped_column(
+        Id, ForeignKey("advisors.id", ondelete="SET NULL", name="fk_backoffice_audit_advisor_id"), nullable=True
+    )
+    advisor_email: Mapped[str] = mapped_column(String(254))  # kept if the advisor is removed
+    distributor_id: Mapped[int | None] = mapped_column(
+        Id, ForeignKey("distributors.id", name="fk_backoffice_audit_distributor_id"), nullable=True
+    )  # whose customer it concerned; None for trainings (shared by all)
+    action: Mapped[str] = mapped_column(String(30))
+    subject: Mapped[str] = mapped_column(String(200))
+    detail: Mapped[str] = mapped_column(Text)

@@ -20,7 +20,7 @@ from bot.channels.messaging import Messaging
 from bot.domain.trainings import Calendar
 from bot.engine import Engine
 from bot.persistence.database import sessionmaker
-from bot.web import console
+from bot.web import backoffice, console, errors
 
 HERE = Path(__file__).resolve().parent
 MAX_BODY_BYTES = 15_000_000  # a 10 MB receipt, base64-encoded, fits
@@ -71,6 +71,8 @@ def create_app(
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     app.include_router(webchat.router)
     app.include_router(console.router)
+    app.include_router(backoffice.router)
+    errors.install(app)  # Spanish error pages and JSON under /console
     app.include_router(telegram.router)
     app.include_router(whatsapp.router)
 

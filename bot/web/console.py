@@ -30,6 +30,7 @@ from bot.domain.tax import iva_rate_on, parse_schedule
 from bot.services import advisors, console
 from bot.services.advisors import ConsoleSession, LoginRefused
 from bot.services.console import ConsoleError, Pricing
+from bot.web import panel_text
 
 SESSION_COOKIE = "perseo_console"
 LOGIN_COOKIE = "perseo_login"
@@ -90,6 +91,13 @@ def _pricing(request: Request, today: dt.date) -> Pricing:
     facts = request.app.state.engine.router.knowledge.pack.facts
     rate = iva_rate_on(today, parse_schedule(facts["tax"]["iva"]))
     return Pricing(Decimal(str(facts["support"]["hourly_rate"])), rate)
+
+
+def _to_login(request: Request) -> RedirectResponse:
+    """The login page; it says "your session expired" only when the browser had a session
+    (a first visit, or one after logging out, is just the login)."""
+    had_session = bool(request.cookies.get(SESSION_COOKIE))
+    return RedirectResponse("/console/login?expired=1" if had_session else "/console/login", status_code=303)
 
 
 def _page(request: Request, name: str, context: dict[str, Any], status: int = 200) -> HTMLResponse:
@@ -160,7 +168,7 @@ async def logout(request: Request, csrf: str = Form("", max_length=100)) -> Resp
 async def queue_page(request: Request) -> Response:
     found = await _session(request)
     if found is None:
-        return RedirectResponse("/console/login", status_code=303)
+        return _to_login(request)
     return _page(request, "console_queue.html", {"me": found.advisor, "csrf": found.csrf_token})
 
 
@@ -168,7 +176,7 @@ async def queue_page(request: Request) -> Response:
 async def handoff_page(request: Request, handoff_id: int) -> Response:
     found = await _session(request)
     if found is None:
-        return RedirectResponse("/console/login?expired=1", status_code=303)
+        return _to_login(request)
     context = {"me": found.advisor, "csrf": found.csrf_token, "handoff_id": handoff_id}
     return _page(request, "console_handoff.html", context)
 
@@ -181,7 +189,7 @@ async def trainings_page(request: Request) -> Response:
 
     found = await _session(request)
     if found is None:
-        return RedirectResponse("/console/login?expired=1", status_code=303)
+        return _to_login(request)
     me = found.advisor
     today = _now(request).astimezone(request.app.state.engine.zone).date()
     calendar = request.app.state.calendar
@@ -226,6 +234,8 @@ async def api_handoff(request: Request, handoff_id: int) -> JSONResponse:
             body = await console.detail(session, found.advisor, handoff_id, now, today, accounts)
     except ConsoleError as exc:
         return _error(exc)
+    body["customer"] = panel_text.localised(body["customer"], request.app.state.engine.zone)
+    body["paid_consent"] = panel_text.consent(body["paid_consent"])
     body["suggestions"] = next(filter(None, (_suggestions(request, q) for q in body.pop("recent_questions"))), [])
     return JSONResponse(body)
 
@@ -279,7 +289,7 @@ async def api_close(request: Request, handoff_id: int, body: CloseIn) -> JSONRes
             )
     except ConsoleError as exc:
         return _error(exc)
-    return JSONResponse(summary)
+    return JSONResponse(panel_text.close_summary(summary))
 
 
 @router.get("/events")
