@@ -31,6 +31,19 @@ PNG = _png()
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 
 
+async def add_invoice(database: AsyncEngine, ruc: str, total: Decimal = Decimal("34.50")) -> int:
+    """An issued, open invoice of the customer (as the sweep of the 25th leaves it)."""
+    _, report_id = await add_reported_invoice(database, ruc, None, total=total, receipt=None)
+    async with sessionmaker(database).begin() as session:
+        report = await session.get(PaymentReportRow, report_id)
+        assert report is not None
+        invoice = await session.get(InvoiceRow, report.invoice_id)
+        assert invoice is not None
+        invoice.status = "issued"
+        await session.delete(report)
+        return invoice.id
+
+
 async def add_reported_invoice(
     database: AsyncEngine,
     ruc: str,
