@@ -67,6 +67,11 @@ class Settings(BaseSettings):
         30.0, gt=0, description="POST /api/chat requests per minute per client address (sustained)."
     )
     chat_burst: int = Field(30, ge=1, description="POST /api/chat requests a client address may send at once.")
+    chat_unthrottled: str = Field(
+        "127.0.0.0/8,::1",
+        description="Client addresses (IPs or networks) the POST /api/chat throttle leaves alone: by default "
+        "the server's own machine (evaluation runs, benchmarks, a health checker); empty: nobody.",
+    )
     office_opens: dt.time = Field(dt.time(8, 30), description="Advisors start attending (local time).")
     office_closes: dt.time = Field(dt.time(17, 30), description="Advisors stop attending (local time).")
     office_weekdays: str = Field(
@@ -136,7 +141,7 @@ class Settings(BaseSettings):
             raise ValueError("an http(s) URL")
         return value
 
-    @field_validator("trusted_proxies")
+    @field_validator("trusted_proxies", "chat_unthrottled")
     @classmethod
     def _proxies(cls, value: str) -> str:
         cls.parse_proxies(value)
@@ -156,6 +161,9 @@ class Settings(BaseSettings):
 
     def trusted_proxy_networks(self) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
         return self.parse_proxies(self.trusted_proxies)
+
+    def unthrottled_networks(self) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+        return self.parse_proxies(self.chat_unthrottled)
 
     @model_validator(mode="after")
     def _day_covers_hour(self) -> Settings:

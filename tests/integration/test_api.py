@@ -198,6 +198,17 @@ async def test_one_address_is_throttled_with_a_spanish_reason_and_retry_after(th
         assert (await _post(other)).status_code == 200  # another address has its own bucket
 
 
+async def test_the_servers_own_machine_is_not_throttled_unless_configured(throttled_app, knowledge, sqlite_db) -> None:  # type: ignore[no-untyped-def]
+    """An evaluation run or a benchmark on the server itself sends hundreds of messages."""
+    async with _from(throttled_app, "127.0.0.1") as local:
+        assert {(await _post(local)).status_code for _ in range(6)} == {200}
+    strict = Settings(_env_file=None, chat_burst=3, chat_rate_per_minute=60, chat_unthrottled="")  # type: ignore[call-arg]
+    store = SqlConversationStore(sessionmaker(sqlite_db), fixed_clock)
+    app = create_app(build_engine(strict, store, knowledge=knowledge, clock=fixed_clock), sqlite_db, settings=strict)
+    async with _from(app, "127.0.0.1") as local:
+        assert [(await _post(local)).status_code for _ in range(4)] == [200, 200, 200, 429]
+
+
 async def test_behind_a_trusted_proxy_the_forwarded_client_is_throttled(throttled_app) -> None:  # type: ignore[no-untyped-def]
     async with _from(throttled_app, "10.0.0.2") as proxy:
         for _ in range(3):
