@@ -31,9 +31,9 @@ from bot.domain.tax import iva_rate_on, parse_schedule
 from bot.services import advisors, console
 from bot.services.advisors import ConsoleSession, LoginRefused
 from bot.services.console import ConsoleError, Pricing
+from bot.web import panel_text
 from bot.web.client_address import client_address
 from bot.web.validation import MAX_ID, StrictJsonRoute
-from bot.web import panel_text
 
 SESSION_COOKIE = "perseo_console"
 LOGIN_COOKIE = "perseo_login"
