@@ -178,7 +178,7 @@ def main() -> None:
             time.sleep(0.05)
         base = f"http://127.0.0.1:{port}"
         try:
-            question = {"session_id": "shots", "text": "quiero hablar con un asesor"}
+            question = {"session_id": "screenshots-" + "0" * 32, "text": "quiero hablar con un asesor"}
             asked = httpx.post(base + "/api/chat", json=question, timeout=120)
             asked.raise_for_status()
             saved = _shoot(base, out)

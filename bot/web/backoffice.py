@@ -11,7 +11,6 @@ that was sent, and a 4xx status.
 from __future__ import annotations
 
 import datetime as dt
-import hmac
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -24,7 +23,7 @@ from bot.services.advisors import ConsoleSession
 from bot.services.backoffice import BackofficeError
 from bot.services.notifications import Notifier
 from bot.web import panel_text
-from bot.web.console import _now, _page, _session, _to_login
+from bot.web.console import _now, _page, _same, _session, _to_login
 from bot.web.errors import error_page
 
 router = APIRouter(prefix="/console/backoffice", include_in_schema=False)
@@ -66,7 +65,7 @@ def _today(request: Request) -> dt.date:
 
 
 def _csrf_ok(found: ConsoleSession, csrf: str) -> bool:
-    return bool(csrf) and hmac.compare_digest(csrf, found.csrf_token)
+    return bool(csrf) and _same(csrf, found.csrf_token)  # bytes: a non-ASCII token is just wrong
 
 
 def _render(

@@ -22,7 +22,7 @@ from tests.backoffice_data import add_reported_invoice
 from tests.browser.conftest import serve
 from tests.conftest import fixed_clock
 from tests.factories import ADVISOR_PASSWORD as PASSWORD
-from tests.factories import PYME_RUC, add_advisor, add_support_world, full_app, link_chat
+from tests.factories import PYME_RUC, add_advisor, add_support_world, full_app, link_chat, session_id
 
 pytestmark = pytest.mark.browser
 
@@ -49,7 +49,7 @@ def server(database_url: str, receipts: Path, settings: Settings, knowledge: Kno
         await add_support_world(database, settings)
         await add_advisor(database, "root@perseo.ec", PASSWORD, admin=True)
         for size in SIZES:
-            await link_chat(database, f"phone-{size}", PYME_RUC)
+            await link_chat(database, session_id(f"phone-{size}"), PYME_RUC)
         await database.dispose()
 
     database = create_engine(database_url)
@@ -105,7 +105,8 @@ def test_console_and_back_office_fit_and_pass_axe(
     try:
         # a customer waits for an advisor
         asked = httpx.post(
-            server + "/api/chat", json={"session_id": f"phone-{size}", "text": "quiero hablar con un asesor"}
+            server + "/api/chat",
+            json={"session_id": session_id(f"phone-{size}"), "text": "quiero hablar con un asesor"},
         )
         assert asked.status_code == 200
         report_id = add_report(database_url, receipts)

@@ -14,7 +14,7 @@ from bot.context import Knowledge
 from tests.backoffice_data import add_reported_invoice
 from tests.conftest import fixed_clock
 from tests.factories import ADVISOR_PASSWORD as PASSWORD
-from tests.factories import PYME_RUC, add_support_world, full_app, link_chat
+from tests.factories import PYME_RUC, add_support_world, full_app, link_chat, session_id
 
 EXPIRED = "Su sesión expiró"
 
@@ -80,10 +80,12 @@ async def test_a_first_visit_is_a_plain_login_and_only_a_lost_session_says_it_ex
 
 
 async def test_customer_panel_states_invoices_money_and_dates_in_spanish(app, database: AsyncEngine) -> None:  # type: ignore[no-untyped-def]
-    await link_chat(database, "maria", PYME_RUC)
+    await link_chat(database, session_id("maria"), PYME_RUC)
     await add_reported_invoice(database, PYME_RUC, None, receipt=None)
     async with client(app) as chat:
-        asked = await chat.post("/api/chat", json={"session_id": "maria", "text": "quiero hablar con un asesor"})
+        asked = await chat.post(
+            "/api/chat", json={"session_id": session_id("maria"), "text": "quiero hablar con un asesor"}
+        )
         assert asked.status_code == 200
     http = await logged_in(app)
     handoff = (await http.get("/console/api/queue")).json()["items"][0]["id"]
