@@ -32,6 +32,9 @@ SIZES = {"desktop": (1280, 800), "phone": (390, 844)}
 ADMIN = ("admin@demo.perseo.ec", "demo-admin-2026")
 
 
+SHOTS_SESSION = "screenshots-" + "0" * 32  # the API takes session ids of 32+ characters
+
+
 def _png(width: int = 320, height: int = 200) -> bytes:
     """A stand-in receipt photo: a light rectangle."""
 
@@ -47,8 +50,9 @@ async def _prepare(settings, receipts: Path) -> None:  # type: ignore[no-untyped
     """Demo customers and advisors, one chat linked to a customer, one payment report."""
     from bot.bootstrap import billing_rules, iva_schedule, pack_facts
     from bot.persistence.database import create_engine, sessionmaker, upgrade
-    from bot.persistence.tables import ChatLinkRow, ConversationRow, CustomerRow, InvoiceRow, PaymentReportRow
+    from bot.persistence.tables import ConversationRow, CustomerRow, InvoiceRow, PaymentReportRow
     from bot.persistence.tables import SubscriptionRow as Sub
+    from bot.services import chat_links
     from bot.services.catalog import load_default_plans
     from bot.services.demo import load_demo, load_demo_advisors
 
@@ -72,10 +76,12 @@ async def _prepare(settings, receipts: Path) -> None:  # type: ignore[no-untyped
                 .limit(1)
             )
         ).one()
-        conversation = ConversationRow(channel="webchat", external_user_id="shots", created_at=now, updated_at=now)
+        conversation = ConversationRow(
+            channel="webchat", external_user_id=SHOTS_SESSION, created_at=now, updated_at=now
+        )
         session.add(conversation)
         await session.flush()
-        session.add(ChatLinkRow(conversation_id=conversation.id, customer_id=customer.id, linked_at=now))
+        await chat_links.link(session, conversation.id, customer.id, now)
         receipts.mkdir(parents=True, exist_ok=True)
         path = receipts / "demo-receipt.png"
         path.write_bytes(_png())
@@ -178,7 +184,7 @@ def main() -> None:
             time.sleep(0.05)
         base = f"http://127.0.0.1:{port}"
         try:
-            question = {"session_id": "screenshots-" + "0" * 32, "text": "quiero hablar con un asesor"}
+            question = {"session_id": SHOTS_SESSION, "text": "quiero hablar con un asesor"}
             asked = httpx.post(base + "/api/chat", json=question, timeout=120)
             asked.raise_for_status()
             saved = _shoot(base, out)
