@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 EXTRAS ?=
 
-.PHONY: install run test lint bench clean
+.PHONY: install run test lint bench screenshots clean
 
 # Creates the virtualenv and installs the project (editable); EXTRAS=dev adds test tools.
 # Re-runs only when pyproject.toml changes.
@@ -34,6 +34,11 @@ lint:
 bench:
 	$(MAKE) install EXTRAS=dev
 	$(BIN)/python bench/kb.py
+
+# PNGs of every console page, desktop and phone, into var/screenshots (needs Chromium).
+screenshots:
+	$(MAKE) install EXTRAS=dev
+	$(BIN)/python tools/screenshots.py --out var/screenshots
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

@@ -143,7 +143,7 @@ def build_sql_store(settings: Settings, sessions: async_sessionmaker[AsyncSessio
     return SqlConversationStore(
         sessions,
         system_clock,
-        accounts=lambda session: SqlAccounts(session, key, notifier, receipts, limits),
+        accounts=lambda session: SqlAccounts(session, key, notifier, receipts, limits, public_url=settings.public_url),
         handoffs=lambda session: SqlHandoffs(session, office),
         trainings=lambda session: SqlTrainings(session, calendar, notifier, reminders),
     )

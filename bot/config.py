@@ -44,6 +44,10 @@ class Settings(BaseSettings):
     mail_from: str = Field("Perseo WEB <no-reply@perseo.ec>", description="From: of every mail.")
     mail_dir: Path = Field(Path("var/mail"), description="Where mails are written as .eml without SMTP.")
     receipts_dir: Path = Field(Path("var/receipts"), description="Where payment receipt files are kept.")
+    public_url: str = Field(
+        "http://127.0.0.1:8080",
+        description="The address people open the console at; e-mails link to its back office (no trailing /).",
+    )
     send_window_start: dt.time = Field(dt.time(8, 0), description="Proactive messages not before (local).")
     send_window_end: dt.time = Field(dt.time(20, 0), description="Proactive messages not after (local).")
     secret_key: str | None = Field(

@@ -7,7 +7,9 @@ opens var/mail/*.eml to read what the bot sent.
 from __future__ import annotations
 
 import datetime as dt
+import mimetypes
 import uuid
+from collections.abc import Sequence
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 from pathlib import Path
@@ -30,7 +32,11 @@ class Mailer(Protocol):
     async def send(self, message: EmailMessage) -> str: ...
 
 
-def compose(sender: str, to: str, subject: str, body: str, cc: str | None = None) -> EmailMessage:
+def compose(
+    sender: str, to: str, subject: str, body: str, cc: str | None = None, attachments: Sequence[Path] = ()
+) -> EmailMessage:
+    """A plain-text mail; `attachments` are files (a payment receipt) added with their type.
+    A file that is no longer there is left out: the mail still goes, it links to the report."""
     message = EmailMessage()
     message["From"] = sender
     message["To"] = to
@@ -40,6 +46,14 @@ def compose(sender: str, to: str, subject: str, body: str, cc: str | None = None
     message["Date"] = format_datetime(dt.datetime.now(dt.UTC))
     message["Message-ID"] = make_msgid(domain="perseo-bot")
     message.set_content(body)
+    for path in attachments:
+        try:
+            data = path.read_bytes()
+        except OSError:
+            continue
+        kind = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+        maintype, _, subtype = kind.partition("/")
+        message.add_attachment(data, maintype=maintype, subtype=subtype, filename=f"comprobante{path.suffix}")
     return message
 
 
@@ -77,7 +91,9 @@ class DirectoryMailer:
 
     async def send(self, message: EmailMessage) -> str:
         self.folder.mkdir(parents=True, exist_ok=True)
-        message.set_content(message.get_content(), cte="8bit")  # readable in any text editor
+        text = message.get_body(("plain",)) if message.is_multipart() else message
+        if text is not None:
+            text.set_content(text.get_content(), cte="8bit")  # readable in any text editor
         stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S%f")
         path = self.folder / f"{stamp}-{uuid.uuid4().hex[:8]}.eml"
         temporary = path.with_suffix(".tmp")

@@ -25,6 +25,7 @@ import time
 import zoneinfo
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Protocol
 
 from sqlalchemy import update
@@ -81,8 +82,11 @@ class EmailSender:
 
     async def send(self, row: OutboxRow) -> DeliveryResult:
         to, _, cc = row.recipient.partition("|")  # "customer@x|distributor@y" adds a copy
+        files = (row.data or {}).get("attachments") or []  # e.g. the receipt of a payment report
+        attachments = [Path(str(f)) for f in files] if isinstance(files, list) else []
         try:
-            reference = await self.mailer.send(compose(self.sender_address, to, row.subject, row.body, cc or None))
+            message = compose(self.sender_address, to, row.subject, row.body, cc or None, attachments)
+            reference = await self.mailer.send(message)
         except MailError as exc:
             return Undeliverable(str(exc)) if exc.permanent else RetryLater(str(exc))
         return Delivered(reference)

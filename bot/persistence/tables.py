@@ -545,3 +545,23 @@ class ChannelEventRow(Base):
     status: Mapped[str] = mapped_column(String(20), default="new", server_default="new")
     reason: Mapped[str | None] = mapped_column(String(500), nullable=True)
     attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+
+
+class BackofficeAuditRow(Base):
+    """Who did what in the back office, and when: payments confirmed or rejected, hours added,
+    trainings added or cancelled. Admins read it at /console/backoffice/audit."""
+
+    __tablename__ = "backoffice_audit"
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), index=True)
+    advisor_id: Mapped[int | None] = mapped_column(
+        Id, ForeignKey("advisors.id", ondelete="SET NULL", name="fk_backoffice_audit_advisor_id"), nullable=True
+    )
+    advisor_email: Mapped[str] = mapped_column(String(254))  # kept if the advisor is removed
+    distributor_id: Mapped[int | None] = mapped_column(
+        Id, ForeignKey("distributors.id", name="fk_backoffice_audit_distributor_id"), nullable=True
+    )  # whose customer it concerned; None for trainings (shared by all)
+    action: Mapped[str] = mapped_column(String(30))
+    subject: Mapped[str] = mapped_column(String(200))
+    detail: Mapped[str] = mapped_column(Text)

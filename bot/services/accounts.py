@@ -92,12 +92,15 @@ class SqlAccounts:
         notifier: Notifier,
         receipts_dir: Path = Path("var/receipts"),
         limits: VerificationLimits | None = None,
+        *,
+        public_url: str = "http://127.0.0.1:8080",
     ) -> None:
         self.session = session
         self.key = key
         self.notifier = notifier
         self.receipts_dir = receipts_dir
         self.limits = limits or VerificationLimits()
+        self.public_url = public_url.rstrip("/")  # links in e-mails to the back office
 
     def store_receipt(self, extension: str, data: bytes) -> str:
         """Keep a receipt file under a random name; the path goes into the payment report."""
@@ -285,20 +288,21 @@ class SqlAccounts:
         amount = money(details.amount)
         detail = f"{details.method} del {details.paid_on.isoformat()} en {details.bank}"
         detail += f", referencia {details.reference}"
-        if details.receipt_path:
-            detail += f", comprobante {details.receipt_path}"
-        await enqueue(
-            self.session,
-            self.notifier.to_distributor(
-                "payment_reported_to_distributor",
-                f"report:{report.id}:distributor",
-                contact,
-                numero=invoice.number,
-                monto=amount,
-                detalle=detail,
-            ),
-            now,
+        # The distributor opens the back office from the mail (no server path, no CLI command);
+        # the receipt travels as an attachment (the e-mail sender reads `data["attachments"]`).
+        to_distributor = self.notifier.to_distributor(
+            "payment_reported_to_distributor",
+            f"report:{report.id}:distributor",
+            contact,
+            numero=invoice.number,
+            monto=amount,
+            detalle=detail,
+            comprobante="El comprobante va adjunto." if details.receipt_path else "El cliente no adjuntó comprobante.",
+            enlace=f"{self.public_url}/console/backoffice/payments#report-{report.id}",
         )
+        if details.receipt_path:
+            to_distributor = replace(to_distributor, data={"attachments": [details.receipt_path]})
+        await enqueue(self.session, to_distributor, now)
         if lifted:
             await enqueue(
                 self.session,

@@ -9,7 +9,6 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import FastAPI, Request, Response
-from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
@@ -23,10 +22,9 @@ from bot.config import Settings
 from bot.domain.trainings import Calendar
 from bot.engine import Engine
 from bot.persistence.database import sessionmaker
-from bot.web import console
+from bot.web import backoffice, console, errors
 from bot.web.limits import BodyLimit
 from bot.web.throttle import TokenBuckets
-from bot.web.validation import validation_error
 
 HERE = Path(__file__).resolve().parent
 
@@ -83,9 +81,10 @@ def create_app(
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     app.include_router(webchat.router)
     app.include_router(console.router)
+    app.include_router(backoffice.router)
+    errors.install(app)  # Spanish error pages and JSON under /console
     app.include_router(telegram.router)
     app.include_router(whatsapp.router)
-    app.add_exception_handler(RequestValidationError, validation_error)
     app.add_middleware(BodyLimit)  # added first: inside the headers middleware, so its 413 gets them too
 
     @app.middleware("http")

@@ -31,6 +31,7 @@ from bot.domain.tax import iva_rate_on, parse_schedule
 from bot.services import advisors, console
 from bot.services.advisors import ConsoleSession, LoginRefused
 from bot.services.console import ConsoleError, Pricing
+from bot.web import panel_text
 from bot.web.client_address import client_address
 from bot.web.validation import MAX_ID, StrictJsonRoute
 
@@ -101,6 +102,13 @@ def _pricing(request: Request, today: dt.date) -> Pricing:
     return Pricing(Decimal(str(facts["support"]["hourly_rate"])), rate)
 
 
+def _to_login(request: Request) -> RedirectResponse:
+    """The login page; it says "your session expired" only when the browser had a session
+    (a first visit, or one after logging out, is just the login)."""
+    had_session = bool(request.cookies.get(SESSION_COOKIE))
+    return RedirectResponse("/console/login?expired=1" if had_session else "/console/login", status_code=303)
+
+
 def _page(request: Request, name: str, context: dict[str, Any], status: int = 200) -> HTMLResponse:
     response: HTMLResponse = request.app.state.templates.TemplateResponse(request, name, context, status_code=status)
     response.headers["Cache-Control"] = "no-store"
@@ -167,7 +175,7 @@ async def logout(request: Request, csrf: str = Form("", max_length=100)) -> Resp
 async def queue_page(request: Request) -> Response:
     found = await _session(request)
     if found is None:
-        return RedirectResponse("/console/login", status_code=303)
+        return _to_login(request)
     return _page(request, "console_queue.html", {"me": found.advisor, "csrf": found.csrf_token})
 
 
@@ -175,7 +183,7 @@ async def queue_page(request: Request) -> Response:
 async def handoff_page(request: Request, handoff_id: HandoffId) -> Response:
     found = await _session(request)
     if found is None:
-        return RedirectResponse("/console/login?expired=1", status_code=303)
+        return _to_login(request)
     context = {"me": found.advisor, "csrf": found.csrf_token, "handoff_id": handoff_id}
     return _page(request, "console_handoff.html", context)
 
@@ -188,7 +196,7 @@ async def trainings_page(request: Request) -> Response:
 
     found = await _session(request)
     if found is None:
-        return RedirectResponse("/console/login?expired=1", status_code=303)
+        return _to_login(request)
     me = found.advisor
     today = _now(request).astimezone(request.app.state.engine.zone).date()
     calendar = request.app.state.calendar
@@ -233,6 +241,8 @@ async def api_handoff(request: Request, handoff_id: HandoffId) -> JSONResponse:
             body = await console.detail(session, found.advisor, handoff_id, now, today, accounts)
     except ConsoleError as exc:
         return _error(exc)
+    body["customer"] = panel_text.localised(body["customer"], request.app.state.engine.zone)
+    body["paid_consent"] = panel_text.consent(body["paid_consent"])
     body["suggestions"] = next(filter(None, (_suggestions(request, q) for q in body.pop("recent_questions"))), [])
     return JSONResponse(body)
 
@@ -286,7 +296,7 @@ async def api_close(request: Request, handoff_id: HandoffId, body: CloseIn) -> J
             )
     except ConsoleError as exc:
         return _error(exc)
-    return JSONResponse(summary)
+    return JSONResponse(panel_text.close_summary(summary))
 
 
 @router.get("/events")

@@ -114,7 +114,7 @@ def close_session(console, minutes: int, topic: str) -> str:  # type: ignore[no-
     console.fill("#close-minutes", str(minutes))
     console.fill("#close-topic", topic)
     console.click("#close button[type=submit]")
-    notice = console.locator("#notice", has_text="Atención cerrada")
+    notice = console.locator("#close-status.flash--ok", has_text="Atención cerrada")
     notice.wait_for()
     return notice.inner_text()  # type: ignore[no-any-return]
 
@@ -125,8 +125,11 @@ def test_handoff_reply_close_and_hours(customer_page, console, database_url: str
     chat.locator(".msg--bot", has_text="puesto 1").wait_for()
 
     claim_from_queue(console, "Comercial Andina")
+    console.wait_for_function("document.getElementById('close-minutes').value !== ''")  # the page refreshed
+    assert console.input_value("#close-topic") == ""  # no topic taken from an unrelated article
     console.fill("#reply-text", "Hola María, reviso su firma electrónica.")
     console.click("#reply button[type=submit]")
+    console.locator("#reply-status.flash--ok", has_text="Mensaje enviado").wait_for()  # next to the form
     chat.locator(".msg--advisor", has_text="reviso su firma").wait_for(timeout=10_000)
 
     bots = chat.locator(".msg--bot").count()
@@ -153,9 +156,9 @@ def test_no_hours_left_accepts_the_price_and_is_charged_one_hour(customer_page, 
     chat.locator(".msg--bot", has_text="puesto 1").wait_for()
 
     claim_from_queue(console, "Ferretería El Tornillo")
-    assert "Aceptó soporte pagado" in console.locator("#meta").inner_text()
+    assert "Aceptó soporte pagado ($28,75 por hora" in console.locator("#meta").inner_text()
     notice = close_session(console, 10, "Inventario")
-    assert "Soporte pagado: 1 h, USD 28.75" in notice
+    assert "Soporte pagado: 1 h, $28,75" in notice  # money as the chat shows it
 
     listed = query(database_url, charges)
     assert [(c["ruc"], c["minutes"], c["hours_billed"], c["subtotal"], c["iva"], c["total"]) for c in listed] == [

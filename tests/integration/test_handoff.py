@@ -159,7 +159,9 @@ async def test_no_hours_left_asks_for_the_price_first_and_charges_per_started_ho
     andrea = await advisor(app, "andrea@sierra.ec")
     assert (await andrea.post(f"/console/api/handoffs/{handoff.id}/claim")).status_code == 200
     closed = await andrea.post(f"/console/api/handoffs/{handoff.id}/close", json={"minutes": 10, "topic": "Inventario"})
-    assert closed.json()["charged"] == {"hours_billed": 1, "subtotal": "25.00", "iva": "3.75", "total": "28.75"}
+    assert closed.json()["charged"] == {
+        "hours_billed": 1, "subtotal": "25.00", "iva": "3.75", "total": "28.75", "total_text": "$28,75"
+    }  # fmt: skip
     async with sessionmaker(database)() as session:
         listed = await charges(session)
     assert [(c["ruc"], c["minutes"], c["total"]) for c in listed] == [(NO_HOURS_RUC, 10, "28.75")]
@@ -244,7 +246,8 @@ async def test_console_requests_need_a_session_and_the_csrf_token(
             row.expires_at = dt.datetime(2026, 11, 28, tzinfo=dt.UTC)
     stale = await andrea.post(f"/console/api/handoffs/{handoff.id}/claim")
     assert stale.status_code == 401 and "expiró" in stale.json()["detail"]
-    assert (await andrea.get("/console", follow_redirects=False)).headers["location"] == "/console/login"
+    # the session really expired: the login says so (a first visit, without a cookie, does not)
+    assert (await andrea.get("/console", follow_redirects=False)).headers["location"] == "/console/login?expired=1"
     await andrea.aclose()
 
 

@@ -8,9 +8,14 @@
   const STATUS = { waiting: "Esperando", active: "Atendiendo", closed: "Cerrada", left: "El cliente salió" };
   const CHANNEL = { webchat: "Web", telegram: "Telegram", whatsapp: "WhatsApp", terminal: "Terminal" };
 
-  function show(text) {
-    notice.textContent = text;
-    notice.hidden = !text;
+  // Messages appear next to what the advisor just did (the `where` element, an aria-live
+  // region above the form or button), styled as success or error, not in one banner on top.
+  function show(text, where, kind) {
+    const box = where || notice;
+    box.textContent = text ? (kind === "ok" ? "✓ " : "⚠ ") + text : "";
+    box.classList.toggle("flash--ok", Boolean(text) && kind === "ok");
+    box.classList.toggle("flash--error", Boolean(text) && kind !== "ok");
+    if (box === notice) box.hidden = !text;
   }
 
   function el(tag, text, className) {
@@ -20,7 +25,7 @@
     return node;
   }
 
-  async function api(method, url, body) {
+  async function api(method, url, body, where) {
     const options = { method: method, headers: { Accept: "application/json" }, credentials: "same-origin" };
     if (method !== "GET") {
       options.headers["X-CSRF-Token"] = csrf;
@@ -31,7 +36,7 @@
     try {
       response = await fetch(url, options);
     } catch (error) {
-      show("Sin conexión con el servidor. Reintentando…");
+      show("Sin conexión con el servidor. Reintentando…", where);
       return null;
     }
     if (response.status === 401) {
@@ -42,7 +47,7 @@
     if (!response.ok) {
       let detail = data.detail;
       if (Array.isArray(detail)) detail = "Revise los datos: " + detail.map((d) => d.msg).join("; ");
-      show(detail || "No se pudo completar la acción (HTTP " + response.status + ").");
+      show(detail || "No se pudo completar la acción (HTTP " + response.status + ").", where);
       return null;
     }
     return data;
@@ -69,6 +74,12 @@
     let items = [];
     let fetchedAt = Date.now();
 
+    function cell(label, text, className) {
+      const node = el("td", text, className);
+      node.dataset.label = label; // shown before the value when rows stack on a phone
+      return node;
+    }
+
     async function claim(id) {
       show("");
       const done = await api("POST", "/console/api/handoffs/" + id + "/claim");
@@ -83,16 +94,16 @@
         const row = el("tr");
         row.dataset.handoff = item.id;
         const waiting = item.status === "waiting" ? item.waiting_seconds + extra : item.waiting_seconds;
-        row.appendChild(el("td", waited(waiting)));
-        const who = el("td");
+        row.appendChild(cell("Espera", waited(waiting)));
+        const who = cell("Cliente");
         who.appendChild(el("span", item.company || "Chat sin verificar", item.company ? "" : "badge badge--warn"));
         if (item.paid_support) who.appendChild(el("span", " Soporte pagado", "badge"));
         row.appendChild(who);
-        row.appendChild(el("td", CHANNEL[item.channel] || item.channel));
-        row.appendChild(el("td", item.last_message, "preview"));
-        row.appendChild(el("td", STATUS[item.status] + (item.advisor ? ": " + item.advisor : "")));
-        const actions = el("td");
-        const open = el("a", "Abrir");
+        row.appendChild(cell("Canal", CHANNEL[item.channel] || item.channel));
+        row.appendChild(cell("Último mensaje", item.last_message, "preview"));
+        row.appendChild(cell("Estado", STATUS[item.status] + (item.advisor ? ": " + item.advisor : "")));
+        const actions = cell("Acciones", null, "actions");
+        const open = el("a", "Abrir", "button-link button-link--quiet");
         open.href = "/console/handoffs/" + item.id;
         actions.appendChild(open);
         if (item.status === "waiting") {
@@ -132,10 +143,11 @@
     const closeForm = document.getElementById("close");
     const minutes = document.getElementById("close-minutes");
     const topic = document.getElementById("close-topic");
+    const claimStatus = document.getElementById("claim-status");
+    const replyStatus = document.getElementById("reply-status");
+    const closeStatus = document.getElementById("close-status");
     let minutesTouched = false;
-    let topicTouched = false;
     minutes.addEventListener("input", () => { minutesTouched = true; });
-    topic.addEventListener("input", () => { topicTouched = true; });
 
     function renderHistory(messages) {
       history.replaceChildren();
@@ -167,23 +179,23 @@
       fact(list, "Empresa", customer.company);
       fact(list, "Contacto", customer.contact);
       fact(list, "Plan", customer.plan);
-      fact(list, "Estado", customer.state);
+      fact(list, "Estado", customer.state_text);
       fact(list, "Horas restantes", customer.remaining_text);
       box.appendChild(list);
       box.appendChild(el("h3", "Facturas"));
       const invoices = el("ul");
-      for (const i of customer.invoices) invoices.appendChild(el("li", i.number + " · vence " + i.due_date + " · USD " + i.total + " · " + i.status));
+      for (const i of customer.invoices) invoices.appendChild(el("li", i.number + " · vence el " + i.due_text + " · " + i.total_text + " · " + i.status_text));
       if (!customer.invoices.length) invoices.appendChild(el("li", "Sin facturas."));
       box.appendChild(invoices);
       box.appendChild(el("h3", "Reportes de pago abiertos"));
       const reports = el("ul");
-      for (const r of customer.open_payment_reports) reports.appendChild(el("li", "USD " + r.amount + " · " + r.bank + " · " + r.paid_on));
+      for (const r of customer.open_payment_reports) reports.appendChild(el("li", r.amount_text + " · " + r.bank + " · " + r.paid_on_text));
       if (!customer.open_payment_reports.length) reports.appendChild(el("li", "Ninguno."));
       box.appendChild(reports);
       box.appendChild(el("h3", "Atenciones anteriores"));
       const previous = el("ul");
       for (const p of customer.previous) {
-        previous.appendChild(el("li", p.requested_at.slice(0, 10) + " · " + (STATUS[p.status] || p.status)
+        previous.appendChild(el("li", p.requested_text + " · " + p.status_text
           + (p.minutes ? " · " + p.minutes + " min" : "") + (p.topic ? " · " + p.topic : "") + (p.advisor ? " · " + p.advisor : "")));
       }
       if (!customer.previous.length) previous.appendChild(el("li", "Ninguna."));
@@ -196,7 +208,9 @@
       for (const s of suggestions) {
         const item = el("li");
         item.appendChild(el("strong", s.title));
-        item.appendChild(el("p", s.text));
+        const body = el("p", s.text);
+        body.tabIndex = 0; // it scrolls: keyboard users must be able to reach it
+        item.appendChild(body);
         const insert = el("button", "Insertar en la respuesta");
         insert.type = "button";
         insert.addEventListener("click", () => {
@@ -215,7 +229,7 @@
       document.getElementById("title").textContent = data.customer ? data.customer.company : "Chat sin verificar";
       let meta = (CHANNEL[data.channel] || data.channel) + " · " + STATUS[data.status];
       if (data.advisor) meta += " · " + data.advisor;
-      if (data.paid_consent) meta += " · Aceptó soporte pagado (USD " + data.paid_consent.hourly_total + " por hora con IVA)";
+      if (data.paid_consent) meta += " · Aceptó soporte pagado (" + data.paid_consent.hourly_total_text + " por hora con IVA)";
       document.getElementById("meta").textContent = meta;
       renderHistory(data.messages);
       renderCustomer(data.customer);
@@ -225,33 +239,37 @@
       replyForm.hidden = !mine;
       closeForm.hidden = !mine;
       if (mine && !minutesTouched) minutes.value = data.suggested_minutes;
-      if (mine && !topicTouched && data.suggestions.length) topic.value = data.suggestions[0].title;
+      // The topic is left for the advisor: the best article for the last message is often
+      // unrelated to what the session was about, and a wrong topic is worse than none.
     }
 
     claimButton.addEventListener("click", async () => {
-      show("");
-      await api("POST", "/console/api/handoffs/" + id + "/claim");
+      show("", claimStatus);
+      const done = await api("POST", "/console/api/handoffs/" + id + "/claim", null, claimStatus);
+      if (done) show("Conversación tomada: ya puede responder.", replyStatus, "ok");
       refresh();
     });
     replyForm.addEventListener("submit", async (event) => {
       event.preventDefault();
-      show("");
-      const sent = await api("POST", "/console/api/handoffs/" + id + "/reply", { text: replyText.value });
-      if (sent) replyText.value = "";
+      show("", replyStatus);
+      const sent = await api("POST", "/console/api/handoffs/" + id + "/reply", { text: replyText.value }, replyStatus);
+      if (sent) {
+        replyText.value = "";
+        show("Mensaje enviado al cliente.", replyStatus, "ok");
+      }
       refresh();
     });
     closeForm.addEventListener("submit", async (event) => {
       event.preventDefault();
-      show("");
+      show("", closeStatus);
       const done = await api("POST", "/console/api/handoffs/" + id + "/close", {
         minutes: Number(minutes.value), topic: topic.value,
-      });
+      }, closeStatus);
       if (done) {
         let text = "Atención cerrada: " + done.minutes + " min registrados.";
-        if (done.charged) text += " Soporte pagado: " + done.charged.hours_billed + " h, USD " + done.charged.total + " con IVA.";
+        if (done.charged) text += " Soporte pagado: " + done.charged.hours_billed + " h, " + done.charged.total_text + " con IVA.";
         else if (!done.logged) text += " Chat sin verificar: no se descontaron horas.";
-        show(text);
-        notice.classList.add("ok");
+        show(text, closeStatus, "ok");
       }
       refresh();
     });
