@@ -83,6 +83,11 @@ def test_no_evaluation_sentence_is_an_example_of_the_pack(knowledge: Knowledge) 
     pack = knowledge.pack
     examples = {fold(q) for a in pack.articles for q in (a.title, *a.questions)}
     examples |= {fold(p) for phrases in pack.intents.values() for p in phrases}
+    # The lexicon's discourse and follow-up phrases too, once they are long enough to be a sentence
+    # ("gracias", "a que hora" are vocabulary; "y si no pago" is a customer's whole question).
+    lexicon = pack.lexicon
+    phrases = [p for groups in (lexicon.discourse, lexicon.followups) for ps in groups.values() for p in ps]
+    examples |= {fold(p) for p in phrases if len(p.split()) >= 3}
     sentences = [c.q for name in SINGLE_MESSAGE_SETS for c in load_cases(DATA / name)]
     sentences += [t.written for s in load_scenarios(DATA / "dialogues_dev.yaml") for t in s.turns if not t.pick]
     copied = [sentence for sentence in sentences if fold(sentence) in examples]

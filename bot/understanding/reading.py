@@ -199,7 +199,8 @@ def _facet(folded: str, cues: Mapping[str, tuple[str, ...]]) -> tuple[str, str] 
     for facet in FACET_ORDER:
         for cue in cues.get(facet, ()):
             if f" {cue} " in words:
-                return facet, cue
+                # «a qué hora», «a cuánto»: the preposition belongs to the question word
+                return facet, f"a {cue}" if f" a {cue} " in words else cue
     return None
 
 
