@@ -55,7 +55,7 @@ from bot.persistence.tables import (
     VerificationEventRow,
 )
 from bot.services import chat_links
-from bot.services.billing import contact_of, info_of
+from bot.services.billing import contact_of, info_of, latest_subscription
 from bot.services.hours import ledger
 from bot.services.notifications import CustomerContact, Notifier
 from scheduler.outbox import enqueue
@@ -358,15 +358,7 @@ class SqlAccounts:
         if row is None:
             return None
         customer, plan, distributor = row
-        subscription = (
-            await self.session.execute(
-                select(SubscriptionRow)
-                .where(SubscriptionRow.customer_id == customer.id)
-                .order_by(SubscriptionRow.id.desc())
-                .limit(1)
-            )
-        ).scalar_one_or_none()
-        return customer, plan, distributor, subscription
+        return customer, plan, distributor, await latest_subscription(self.session, customer.id)
 
     async def _customer_by_ruc(self, ruc: str) -> CustomerRow | None:
         return (await self.session.execute(select(CustomerRow).where(CustomerRow.ruc == ruc))).scalar_one_or_none()

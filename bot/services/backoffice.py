@@ -45,6 +45,7 @@ from bot.persistence.tables import (
 from bot.services import payments
 from bot.services import trainings as training_service
 from bot.services.advisors import Advisor
+from bot.services.billing import latest_subscription
 from bot.services.hours import add_pack
 from bot.services.notifications import Notifier
 
@@ -362,14 +363,7 @@ async def customer_detail(session: AsyncSession, advisor: Advisor, customer_id: 
     plan = await session.get(PlanRow, customer.plan_id)
     distributor = await session.get(DistributorRow, customer.distributor_id)
     assert plan is not None and distributor is not None
-    subscription = (
-        await session.execute(
-            select(SubscriptionRow)
-            .where(SubscriptionRow.customer_id == customer.id)
-            .order_by(SubscriptionRow.id.desc())
-            .limit(1)
-        )
-    ).scalar_one_or_none()
+    subscription = await latest_subscription(session, customer.id)
     invoices = list(
         (
             await session.execute(

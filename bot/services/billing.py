@@ -287,6 +287,17 @@ def invoice_row(
     return InvoiceRow(**{**invoice_values(subscription_id, planned, number, now), "status": status})
 
 
+async def latest_subscription(session: AsyncSession, customer_id: int) -> SubscriptionRow | None:
+    """The customer's newest contract (a customer who contracted again after the end has several)."""
+    newest = (
+        select(SubscriptionRow)
+        .where(SubscriptionRow.customer_id == customer_id)
+        .order_by(SubscriptionRow.id.desc())
+        .limit(1)
+    )
+    return (await session.execute(newest)).scalar_one_or_none()
+
+
 class ContractError(ValueError):
     """The customer cannot start a new contract (unknown, or the current one has not ended)."""
 
@@ -297,14 +308,7 @@ async def recontract(session: AsyncSession, ruc: str, start: dt.date, now: dt.da
     customer = (await session.execute(select(CustomerRow).where(CustomerRow.ruc == ruc))).scalar_one_or_none()
     if customer is None:
         raise ContractError(f"no customer with RUC {ruc}")
-    current = (
-        await session.execute(
-            select(SubscriptionRow)
-            .where(SubscriptionRow.customer_id == customer.id)
-            .order_by(SubscriptionRow.id.desc())
-            .limit(1)
-        )
-    ).scalar_one_or_none()
+    current = await latest_subscription(session, customer.id)
     if current is not None and current.state != "ended":
         raise ContractError(f"{customer.razon_social} still has a {current.state} contract; it must end first")
     plan = await session.get(PlanRow, customer.plan_id)

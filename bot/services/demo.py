@@ -18,7 +18,7 @@ from bot.domain.billing import BillingRules, InvoiceFacts, InvoiceStatus, planne
 from bot.domain.tax import IvaRate
 from bot.persistence.tables import AdvisorRow, CustomerRow, DistributorRow, PlanRow, SubscriptionRow
 from bot.services.advisors import add_advisor
-from bot.services.billing import invoice_row, last_invoice_number
+from bot.services.billing import invoice_row, last_invoice_number, latest_subscription
 
 DISTRIBUTOR = ("Distribuidora Demo", "ventas@demo.perseo.ec")
 
@@ -81,13 +81,8 @@ async def load_demo(
         existing = (await session.execute(select(CustomerRow).where(CustomerRow.ruc == demo.ruc))).scalar_one_or_none()
         if existing is not None:
             # The newest contract: a demo customer may have been recontracted since (`customers recontract`).
-            newest = (
-                select(SubscriptionRow)
-                .where(SubscriptionRow.customer_id == existing.id)
-                .order_by(SubscriptionRow.signup_date.desc(), SubscriptionRow.id.desc())
-                .limit(1)
-            )
-            subscription = (await session.execute(newest)).scalar_one()
+            subscription = await latest_subscription(session, existing.id)
+            assert subscription is not None
             result.append((demo, subscription.state))
             continue
         plan = plans[demo.plan]
