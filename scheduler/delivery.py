@@ -237,16 +237,7 @@ class DeliveryWorker:
             await asyncio.sleep(self.heartbeat)
             until = clock() + self.lease
             try:
-                async with self._engine().begin() as connection:
-                    await connection.execute(
-                        update(OutboxRow)
-                        .where(
-                            OutboxRow.id.in_(sorted(claimed.open)),
-                            OutboxRow.status == "sending",
-                            OutboxRow.claim_token == claimed.token,
-                        )
-                        .values(lease_until=until)
-                    )
+                await self._update_held(claimed.open, claimed.token, lease_until=until)
             except Exception:  # the database is away: the old lease still holds until it passes
                 log.warning("outbox: could not renew the lease of %d rows", len(claimed.open), exc_info=True)
                 continue
@@ -257,16 +248,14 @@ class DeliveryWorker:
         if not claimed.open:
             return
         with contextlib.suppress(Exception):  # if this fails too, the lease runs out in 30 s anyway
-            async with self._engine().begin() as connection:
-                await connection.execute(
-                    update(OutboxRow)
-                    .where(
-                        OutboxRow.id.in_(sorted(claimed.open)),
-                        OutboxRow.status == "sending",
-                        OutboxRow.claim_token == claimed.token,
-                    )
-                    .values(status="pending", lease_until=None, claim_token=None, attempts=OutboxRow.attempts - 1)
-                )
+            await self._update_held(
+                claimed.open,
+                claimed.token,
+                status="pending",
+                lease_until=None,
+                claim_token=None,
+                attempts=OutboxRow.attempts - 1,
+            )
             claimed.open.clear()
 
     async def _send(self, channel: str, row: OutboxRow) -> DeliveryResult:
@@ -316,11 +305,20 @@ class DeliveryWorker:
         One small commit per message: after a crash at most the message in flight is resent.
         The claim token keeps a worker whose lease ran out from overwriting the next holder's.
         """
+        await self._update_held({row_id}, token, lease_until=None, claim_token=None, **values)
+
+    async def _update_held(self, row_ids: set[int], token: str, **values: object) -> None:
+        """Change the rows of `row_ids` that this worker's claim (`token`) still holds, in one
+        short transaction of its own; rows another worker took over are left alone."""
         async with self._engine().begin() as connection:
             await connection.execute(
                 update(OutboxRow)
-                .where(OutboxRow.id == row_id, OutboxRow.status == "sending", OutboxRow.claim_token == token)
-                .values(lease_until=None, claim_token=None, **values)
+                .where(
+                    OutboxRow.id.in_(sorted(row_ids)),
+                    OutboxRow.status == "sending",
+                    OutboxRow.claim_token == token,
+                )
+                .values(**values)
             )
 
     def _engine(self) -> AsyncEngine:
