@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import ipaddress
 import secrets
 import zoneinfo
@@ -148,6 +149,7 @@ class Settings(BaseSettings):
         return value
 
     @staticmethod
+    @functools.lru_cache(maxsize=16)  # read on every chat message and login: parse each setting once
     def parse_proxies(value: str) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
         networks = []
         for part in (p.strip() for p in value.split(",")):

@@ -12,7 +12,6 @@ from __future__ import annotations
 import base64
 import binascii
 import datetime as dt
-import ipaddress
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, HTTPException, Query, Request
@@ -23,7 +22,7 @@ from bot.engine import Engine
 from bot.handlers.common import TOPIC_OPTIONS
 from bot.messages import Attachment, Message
 from bot.store import pending_options
-from bot.web.client_address import client_address
+from bot.web.client_address import client_address, in_networks
 from bot.web.throttle import retry_after_seconds
 from bot.web.validation import MAX_ID, StrictJsonRoute
 
@@ -105,7 +104,9 @@ def throttled(request: Request) -> JSONResponse | None:
         return None
     settings = request.app.state.settings
     address = client_address(request, settings)
-    if settings is not None and _unthrottled(address, settings.unthrottled_networks()):
+    # Processes on the server's own machine (an evaluation run, a benchmark) are not strangers;
+    # behind a proxy `address` is still the real client's, so only this machine matches the default.
+    if settings is not None and in_networks(address, settings.unthrottled_networks()):
         return None
     wait = buckets.take(address)
     if wait <= 0:
@@ -113,17 +114,6 @@ def throttled(request: Request) -> JSONResponse | None:
     seconds = retry_after_seconds(wait)
     detail = THROTTLED.format(seconds=seconds)
     return JSONResponse({"detail": detail}, status_code=429, headers={"Retry-After": str(seconds)})
-
-
-def _unthrottled(address: str, networks: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]) -> bool:
-    """Processes on the server's own machine (an evaluation run, a benchmark) are not strangers.
-    Behind a proxy this is still the real client's address (see client_address), so only what
-    runs on this machine matches the default."""
-    try:
-        ip = ipaddress.ip_address(address)
-    except ValueError:
-        return False
-    return any(ip in network for network in networks)
 
 
 @router.post("/api/chat", response_model=ChatOut)

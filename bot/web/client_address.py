@@ -31,6 +31,11 @@ def _trusted(address: ipaddress.IPv4Address | ipaddress.IPv6Address | None, prox
     return address is not None and any(address in network for network in proxies)
 
 
+def in_networks(address: str, networks: tuple[Network, ...]) -> bool:
+    """Whether an address as `client_address` gives it lies in one of `networks`."""
+    return _trusted(_ip(address), networks)
+
+
 def client_address(request: Request, settings: Settings | None) -> str:
     """The client's IP address as text ("unknown" when the server cannot tell)."""
     peer = request.client.host if request.client else "unknown"
